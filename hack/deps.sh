@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use as real peers and checkers. Idempotent: a rerun on a
+# machine that has them costs one dpkg query.
+set -euo pipefail
+pkgs=(
+  libnet-smpp-perl # third-party SMPP client/server (compatibility tests)
+  kannel           # third-party SMS gateway (benchmark baseline)
+  prometheus       # promtool for the PrometheusRule
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts kannel's boxes as a service on install; the benchmark runs its own.
+  $SUDO systemctl disable --now kannel >/dev/null 2>&1 || true
+  $SUDO service kannel stop >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test job: system dependencies, static checks, then every test layer.
+# npm runs this, so `node` is the project's Node 24 from node_modules/.bin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run -s check:node
+bash hack/deps.sh
+npm run -s typecheck
+npm run -s lint
+npm run -s build
+npx vitest run
