@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Two stages: the build stage compiles TypeScript; the runtime stage carries only production
+# dependencies and the compiled output, runs as a non-root user, and has no shell tools it
+# does not need.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The `node` npm package is how developers on older machines get Node 24; the image already has
+# it, so its install script is skipped here.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force && rm -rf node_modules/node node_modules/.bin/node
+COPY --from=build /app/dist ./dist
+USER 65532:65532
+EXPOSE 2775 4000
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["run"]
