@@ -70,6 +70,10 @@ export class MembershipView {
     this.leases.set(lease.holder, lease);
   }
 
+  holders(): string[] {
+    return [...this.leases.keys()];
+  }
+
   forget(holder: string): void {
     this.seen.delete(holder);
     this.leases.delete(holder);

@@ -1,0 +1,330 @@
+/**
+ * reconcile(key, object) → Action, for both bind kinds. Level-triggered and idempotent: every
+ * call recomputes what should be from the stores (object, Secrets, live pods, Lease held) and
+ * nudges the world towards it, so a missed or repeated event never matters and a periodic
+ * resync repairs anything. Side effects go through small ports so the logic stays testable and
+ * the Kubernetes plumbing stays in controller.ts.
+ */
+import type { Logger } from '../log.js';
+import type {
+  BindKind,
+  ClientBindObject,
+  ClientBindStatusShape,
+  ClientSpecRefs,
+  ResolvedClient,
+  ResolvedServer,
+  RuntimeStatus,
+  ServerBindObject,
+  ServerBindStatusShape,
+  ServerSpecRefs,
+} from './contracts.js';
+import { FINALIZER, objectKey } from './contracts.js';
+import { isDeleting, resolveClientBind, resolveServerBind, type SecretLookup } from './desired-state.js';
+import { decideOwnership } from './ownership.js';
+import { clientStatus, findCondition, sameStatus, serverStatus } from './status.js';
+
+/** What to do after a reconcile, as kube-runtime's Action: wait for a change, or look again later. */
+export interface Action {
+  requeueAfterMs?: number;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventSink {
+  emit(
+    obj: ClientBindObject | ServerBindObject,
+    kind: BindKind,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void;
+}
+
+/** Per-bind Leases held by this pod. */
+export interface BindLeases {
+  holding(key: string): boolean;
+  /** true when this pod now holds the bind's Lease; false when another live holder has it */
+  acquire(key: string, namespace: string, bindName: string): Promise<boolean>;
+  release(key: string): Promise<void>;
+}
+
+/** The runtime this pod runs: what the Gateway should have, and what it reports. */
+export interface RuntimePort<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
+  setClient(key: string, bind: ResolvedClient<C> | undefined): void;
+  setServer(key: string, bind: ResolvedServer<SV> | undefined): void;
+  status(namespace: string, name: string, kind: BindKind): RuntimeStatus | undefined;
+  /** resolves once the client session is down (or after timeoutMs) */
+  clientStopped(namespace: string, name: string, timeoutMs: number): Promise<void>;
+}
+
+/** Writes to the API server. Status only through the status subresource. */
+export interface ObjectWriter {
+  addFinalizer(kind: BindKind, obj: ClientBindObject | ServerBindObject): Promise<void>;
+  removeFinalizer(kind: BindKind, obj: ClientBindObject | ServerBindObject): Promise<void>;
+  writeClientStatus(obj: ClientBindObject, status: ClientBindStatusShape): Promise<void>;
+  /** compute is re-run against the freshest object on a 409 conflict */
+  writeServerStatus(
+    obj: ServerBindObject,
+    compute: (current: ServerBindStatusShape | undefined) => ServerBindStatusShape,
+  ): Promise<void>;
+}
+
+export interface ReconcileDeps<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
+  self: string;
+  log: Logger;
+  secrets: SecretLookup;
+  livePods(): string[];
+  preferredOwner(key: string, livePods: string[]): string | undefined;
+  leases: BindLeases;
+  runtime: RuntimePort<C, SV>;
+  writer: ObjectWriter;
+  events: EventSink;
+  /** how soon to try again for a Lease still held by another pod */
+  acquireRetryMs: number;
+  /** no more than one status write per bind within this window */
+  statusMinIntervalMs: number;
+  /** how long to wait for a clean unbind before releasing the Lease anyway */
+  unbindTimeoutMs: number;
+  now?: () => Date;
+  onReconcile?: (kind: BindKind, outcome: 'ok' | 'error') => void;
+}
+
+interface Memory {
+  fingerprint?: string;
+  phase?: string;
+  lastError?: string;
+  resolutionMessage?: string;
+  lastWriteAt?: number;
+}
+
+function hasFinalizer(obj: { metadata: { finalizers?: string[] } }): boolean {
+  return obj.metadata.finalizers?.includes(FINALIZER) ?? false;
+}
+
+export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
+  private readonly memory = new Map<string, Memory>();
+  private readonly now: () => Date;
+
+  constructor(private readonly d: ReconcileDeps<C, SV>) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  private mem(kindKey: string): Memory {
+    let m = this.memory.get(kindKey);
+    if (!m) {
+      m = {};
+      this.memory.set(kindKey, m);
+    }
+    return m;
+  }
+
+  private writeWindow(m: Memory): number {
+    if (m.lastWriteAt === undefined) return 0;
+    return Math.max(0, m.lastWriteAt + this.d.statusMinIntervalMs - this.now().getTime());
+  }
+
+  async reconcileClient(key: string, obj: ClientBindObject<C> | undefined): Promise<Action> {
+    const d = this.d;
+    const memKey = `c/${key}`;
+    if (!obj) {
+      // Gone from the API server (finalizer already removed, or removed by force).
+      await this.stopAndRelease(key);
+      this.memory.delete(memKey);
+      return {};
+    }
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name;
+    const live = d.livePods();
+    const preferred = d.preferredOwner(key, live);
+    let holding = d.leases.holding(key);
+
+    if (isDeleting(obj)) {
+      if (!hasFinalizer(obj)) {
+        await this.stopAndRelease(key);
+        return {};
+      }
+      // The holder cleans up; with no holder the preferred pod takes the Lease first, so a
+      // session still running somewhere can never outlive the finalizer.
+      if (!holding && preferred === d.self) {
+        holding = await d.leases.acquire(key, ns, name);
+        if (!holding) return { requeueAfterMs: d.acquireRetryMs };
+      }
+      if (!holding) return {};
+      await this.stopAndRelease(key, ns, name);
+      await d.writer.removeFinalizer('SmppClientBind', obj);
+      d.log.info({ namespace: ns, bind: name }, 'client bind deleted: session unbound, lease released');
+      this.memory.delete(memKey);
+      return {};
+    }
+
+    const decision = decideOwnership({ self: d.self, preferred, holding, wanted: true });
+    if (decision === 'none') {
+      d.runtime.setClient(key, undefined);
+      // Without any live view, look again soon; otherwise the owner (or membership) will move.
+      return preferred === undefined ? { requeueAfterMs: d.acquireRetryMs } : {};
+    }
+    if (decision === 'release') {
+      d.log.info({ namespace: ns, bind: name, to: preferred }, 'handing client bind to its preferred pod');
+      await this.stopAndRelease(key, ns, name);
+      return {};
+    }
+    if (decision === 'acquire') {
+      const ok = await d.leases.acquire(key, ns, name);
+      if (!ok) return { requeueAfterMs: d.acquireRetryMs };
+      d.log.info({ namespace: ns, bind: name }, 'took client bind lease');
+    }
+
+    // From here this pod holds the Lease and runs (or deliberately does not run) the session.
+    if (!hasFinalizer(obj)) await d.writer.addFinalizer('SmppClientBind', obj);
+
+    const m = this.mem(memKey);
+    const suspended = obj.spec.suspend === true;
+    let resolutionError;
+    if (suspended) {
+      d.runtime.setClient(key, undefined);
+    } else {
+      const r = resolveClientBind(obj, d.secrets);
+      if (r.ok) {
+        if (m.fingerprint !== undefined && m.fingerprint !== r.fingerprint) {
+          d.events.emit(obj, 'SmppClientBind', 'Normal', 'SecretRotated', 'credentials changed: rebinding');
+        }
+        m.fingerprint = r.fingerprint;
+        m.resolutionMessage = undefined;
+        d.runtime.setClient(key, r.value);
+      } else {
+        resolutionError = r.error;
+        d.runtime.setClient(key, undefined);
+        if (m.resolutionMessage !== r.error.message) {
+          m.resolutionMessage = r.error.message;
+          d.events.emit(obj, 'SmppClientBind', 'Warning', r.error.reason, r.error.message);
+        }
+      }
+    }
+
+    const runtime = suspended || resolutionError ? undefined : d.runtime.status(ns, name, 'SmppClientBind');
+    const status = clientStatus({
+      generation: obj.metadata.generation,
+      podName: d.self,
+      suspended,
+      resolutionError,
+      runtime,
+      previous: obj.status,
+      target: obj.spec,
+      now: this.now(),
+    });
+    this.emitTransitions(obj, m, status);
+    if (sameStatus(status, obj.status)) return {};
+    const wait = this.writeWindow(m);
+    if (wait > 0) return { requeueAfterMs: wait };
+    await d.writer.writeClientStatus(obj, status);
+    m.lastWriteAt = this.now().getTime();
+    return {};
+  }
+
+  private emitTransitions(obj: ClientBindObject<C>, m: Memory, status: ClientBindStatusShape): void {
+    const ready = findCondition(status.conditions, 'Ready');
+    if (status.phase !== m.phase && status.phase === 'Bound') {
+      this.d.events.emit(obj, 'SmppClientBind', 'Normal', 'Bound', ready?.message ?? 'bound');
+    }
+    if (ready?.reason === 'BindFailed' && status.lastError && status.lastError !== m.lastError) {
+      this.d.events.emit(obj, 'SmppClientBind', 'Warning', 'BindFailed', status.lastError);
+    }
+    if (status.phase === 'Suspended' && m.phase !== undefined && m.phase !== 'Suspended') {
+      this.d.events.emit(
+        obj,
+        'SmppClientBind',
+        'Normal',
+        'Suspended',
+        'session unbound: spec.suspend is true',
+      );
+    }
+    m.phase = status.phase;
+    m.lastError = status.lastError;
+  }
+
+  private async stopAndRelease(key: string, ns?: string, name?: string): Promise<void> {
+    const d = this.d;
+    d.runtime.setClient(key, undefined);
+    if (!d.leases.holding(key)) return;
+    if (ns !== undefined && name !== undefined) await d.runtime.clientStopped(ns, name, d.unbindTimeoutMs);
+    else {
+      const [n, b] = key.split('/');
+      if (n !== undefined && b !== undefined) await d.runtime.clientStopped(n, b, d.unbindTimeoutMs);
+    }
+    await d.leases.release(key);
+  }
+
+  async reconcileServer(key: string, obj: ServerBindObject<SV> | undefined): Promise<Action> {
+    const d = this.d;
+    const memKey = `s/${key}`;
+    if (!obj) {
+      d.runtime.setServer(key, undefined);
+      this.memory.delete(memKey);
+      return {};
+    }
+    if (isDeleting(obj)) {
+      // Sessions drop as soon as the listener forgets the bind; a finalizer (if a user or an older
+      // version put one) is removed by one pod only.
+      d.runtime.setServer(key, undefined);
+      if (hasFinalizer(obj) && d.preferredOwner(key, d.livePods()) === d.self) {
+        await d.writer.removeFinalizer('SmppServerBind', obj);
+      }
+      return {};
+    }
+    const m = this.mem(memKey);
+    const r = resolveServerBind(obj, d.secrets);
+    const live = d.livePods();
+    // One pod speaks for the bind in Events, so N pods do not repeat the same Event N times.
+    const speaker = d.preferredOwner(key, live) === d.self;
+    let resolutionError;
+    if (r.ok) {
+      if (speaker && m.fingerprint !== undefined && m.fingerprint !== r.fingerprint) {
+        d.events.emit(
+          obj,
+          'SmppServerBind',
+          'Normal',
+          'SecretRotated',
+          'credentials changed: partner sessions dropped',
+        );
+      }
+      m.fingerprint = r.fingerprint;
+      m.resolutionMessage = undefined;
+      d.runtime.setServer(key, r.value);
+    } else {
+      resolutionError = r.error;
+      d.runtime.setServer(key, undefined);
+      if (speaker && m.resolutionMessage !== r.error.message) {
+        d.events.emit(obj, 'SmppServerBind', 'Warning', r.error.reason, r.error.message);
+      }
+      m.resolutionMessage = r.error.message;
+    }
+    const liveSet = new Set(live);
+    // Only the speaker prunes other pods' entries, so two pods with briefly different views of
+    // membership can never undo each other's writes in a loop.
+    const compute = (previous: ServerBindStatusShape | undefined): ServerBindStatusShape => {
+      const keep = speaker ? liveSet : new Set((previous?.sessions ?? []).map((e) => e.pod));
+      return serverStatus({
+        generation: obj.metadata.generation,
+        podName: d.self,
+        suspended: obj.spec.suspend === true,
+        resolutionError,
+        runtime: d.runtime.status(obj.metadata.namespace ?? '', obj.metadata.name, 'SmppServerBind'),
+        previous,
+        livePods: keep,
+        now: this.now(),
+      });
+    };
+    const status = compute(obj.status);
+    if (sameStatus(status, obj.status)) return {};
+    const wait = this.writeWindow(m);
+    if (wait > 0) return { requeueAfterMs: wait };
+    await d.writer.writeServerStatus(obj, compute);
+    m.lastWriteAt = this.now().getTime();
+    return {};
+  }
+
+  /** Keys this reconciler remembers, for tests and debugging. */
+  remembered(): string[] {
+    return [...this.memory.keys()];
+  }
+}

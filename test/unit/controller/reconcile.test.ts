@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import type { V1Secret } from '@kubernetes/client-node';
+import { createLogger } from '../../../src/log.js';
+import type {
+  BindKind,
+  ClientBindObject,
+  ClientBindStatusShape,
+  ResolvedClient,
+  ResolvedServer,
+  RuntimeStatus,
+  ServerBindObject,
+  ServerBindStatusShape,
+} from '../../../src/controller/contracts.js';
+import { FINALIZER } from '../../../src/controller/contracts.js';
+import { Reconciler, type ReconcileDeps } from '../../../src/controller/reconcile.js';
+
+// In-memory ports: these tests pin the reconcile decisions; the same Reconciler runs against a
+// real API server and Gateway in test/kube/operator.
+function world(self = 'pod-a') {
+  const secrets = new Map<string, V1Secret>();
+  const held = new Set<string>();
+  const otherHolders = new Map<string, string>();
+  const clients = new Map<string, ResolvedClient>();
+  const servers = new Map<string, ResolvedServer>();
+  const runtime = new Map<string, RuntimeStatus>();
+  const events: string[] = [];
+  const writes: { key: string; status: ClientBindStatusShape | ServerBindStatusShape }[] = [];
+  const finalizerOps: string[] = [];
+  let live = [self];
+  let preferred: (key: string) => string | undefined = () => self;
+  const deps: ReconcileDeps<ClientBindObject['spec'], ServerBindObject['spec']> = {
+    self,
+    log: createLogger({ level: 'silent' }),
+    secrets: (ns, name) => secrets.get(`${ns}/${name}`),
+    livePods: () => live,
+    preferredOwner: (key) => preferred(key),
+    leases: {
+      holding: (key) => held.has(key),
+      acquire: async (key) => {
+        if (otherHolders.has(key)) return false;
+        held.add(key);
+        return true;
+      },
+      release: async (key) => {
+        held.delete(key);
+      },
+    },
+    runtime: {
+      setClient: (key, b) => (b ? clients.set(key, b) : clients.delete(key)),
+      setServer: (key, b) => (b ? servers.set(key, b) : servers.delete(key)),
+      status: (ns, name, kind: BindKind) => runtime.get(`${kind}/${ns}/${name}`),
+      clientStopped: async () => undefined,
+    },
+    writer: {
+      addFinalizer: async (_k, obj) => {
+        finalizerOps.push(`add ${obj.metadata.name}`);
+        obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), FINALIZER];
+      },
+      removeFinalizer: async (_k, obj) => {
+        finalizerOps.push(`remove ${obj.metadata.name}`);
+      },
+      writeClientStatus: async (obj, status) => {
+        writes.push({ key: obj.metadata.name, status });
+        obj.status = JSON.parse(JSON.stringify(status));
+      },
+      writeServerStatus: async (obj, compute) => {
+        const status = compute(obj.status);
+        writes.push({ key: obj.metadata.name, status });
+        obj.status = JSON.parse(JSON.stringify(status));
+      },
+    },
+    events: { emit: (_o, _k, type, reason) => events.push(`${type} ${reason}`) },
+    acquireRetryMs: 500,
+    statusMinIntervalMs: 0,
+    unbindTimeoutMs: 100,
+  };
+  return {
+    deps,
+    reconciler: new Reconciler(deps),
+    secrets,
+    held,
+    otherHolders,
+    clients,
+    servers,
+    runtime,
+    events,
+    writes,
+    finalizerOps,
+    setLive: (l: string[]) => (live = l),
+    setPreferred: (f: (key: string) => string | undefined) => (preferred = f),
+    secret(ns: string, name: string, password: string) {
+      secrets.set(`${ns}/${name}`, {
+        metadata: { name, namespace: ns },
+        data: { password: Buffer.from(password).toString('base64') },
+      });
+    },
+  };
+}
+
+function bind(name = 'vf', spec: Partial<ClientBindObject['spec']> = {}): ClientBindObject {
+  return {
+    metadata: { name, namespace: 'ns', generation: 1 },
+    spec: {
+      host: '127.0.0.1',
+      port: 2775,
+      bindType: 'transceiver',
+      systemId: 'sys',
+      passwordSecretRef: { name: 'creds' },
+      ...spec,
+    },
+  };
+}
+
+describe('Reconciler client binds', () => {
+  it('takes the Lease, adds the finalizer, runs the session and reports it', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw1');
+    const obj = bind();
+    expect(await w.reconciler.reconcileClient('ns/vf', obj)).toEqual({});
+    expect(w.held.has('ns/vf')).toBe(true);
+    expect(w.finalizerOps).toEqual(['add vf']);
+    expect(w.clients.get('ns/vf')?.password).toBe('pw1');
+    expect(obj.status?.phase).toBe('Pending');
+
+    w.runtime.set('SmppClientBind/ns/vf', { phase: 'Bound', boundSince: new Date('2026-01-01T00:00:00Z') });
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(obj.status).toMatchObject({ phase: 'Bound', gatewayPod: 'pod-a', observedGeneration: 1 });
+    expect(w.events).toContain('Normal Bound');
+
+    const before = w.writes.length;
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.writes.length).toBe(before); // unchanged status is not rewritten
+  });
+
+  it('waits while another pod holds the Lease and does not run the session', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    w.otherHolders.set('ns/vf', 'pod-b');
+    const action = await w.reconciler.reconcileClient('ns/vf', bind());
+    expect(action.requeueAfterMs).toBe(500);
+    expect(w.clients.size).toBe(0);
+    expect(w.writes).toHaveLength(0);
+  });
+
+  it('hands a bind to its new preferred pod: stops, then releases', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    const obj = bind();
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.held.has('ns/vf')).toBe(true);
+    w.setLive(['pod-a', 'pod-b']);
+    w.setPreferred(() => 'pod-b');
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.held.has('ns/vf')).toBe(false);
+    expect(w.clients.size).toBe(0);
+  });
+
+  it('reports a missing Secret once, then recovers when it appears', async () => {
+    const w = world();
+    const obj = bind();
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(obj.status?.phase).toBe('Error');
+    expect(obj.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    expect(w.events.filter((e) => e === 'Warning SecretNotFound')).toHaveLength(1);
+    w.secret('ns', 'creds', 'pw');
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.clients.has('ns/vf')).toBe(true);
+    expect(obj.status?.lastError).toBeUndefined();
+  });
+
+  it('flows a rotated password to the runtime with a SecretRotated event', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'old');
+    const obj = bind();
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    w.secret('ns', 'creds', 'new');
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.clients.get('ns/vf')?.password).toBe('new');
+    expect(w.events).toContain('Normal SecretRotated');
+  });
+
+  it('suspends: session removed, Lease kept, phase Suspended', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    const obj = bind('vf', { suspend: true });
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.clients.size).toBe(0);
+    expect(w.held.has('ns/vf')).toBe(true);
+    expect(obj.status).toMatchObject({ phase: 'Suspended' });
+  });
+
+  it('on delete: unbinds, releases the Lease, removes the finalizer', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    const obj = bind();
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    obj.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.clients.size).toBe(0);
+    expect(w.held.size).toBe(0);
+    expect(w.finalizerOps).toEqual(['add vf', 'remove vf']);
+  });
+
+  it('on delete with the Lease held elsewhere: leaves cleanup to the holder', async () => {
+    const w = world();
+    const obj = bind();
+    obj.metadata.finalizers = [FINALIZER];
+    obj.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    w.otherHolders.set('ns/vf', 'pod-b');
+    const action = await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(action.requeueAfterMs).toBe(500);
+    expect(w.finalizerOps).toEqual([]);
+  });
+});
+
+describe('Reconciler server binds', () => {
+  it('runs every server bind and merges this pod’s sessions into status', async () => {
+    const w = world('pod-a');
+    w.secret('ns', 'acme', 'pw');
+    w.setLive(['pod-a', 'pod-b']);
+    const obj: ServerBindObject = {
+      metadata: { name: 'acme', namespace: 'ns', generation: 2 },
+      spec: { systemId: 'acme', passwordSecretRef: { name: 'acme' } },
+      status: {
+        sessions: [
+          {
+            pod: 'pod-b',
+            id: 'x',
+            peerAddress: '127.0.0.1',
+            bindType: 'receiver',
+            since: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    };
+    w.runtime.set('SmppServerBind/ns/acme', {
+      phase: 'Bound',
+      sessions: [
+        {
+          id: 's1',
+          peerAddress: '127.0.0.1',
+          peerPort: 5000,
+          bindType: 'transceiver',
+          since: new Date('2026-01-01T00:01:00Z'),
+        },
+      ],
+    });
+    await w.reconciler.reconcileServer('ns/acme', obj);
+    expect(w.servers.get('ns/acme')?.password).toBe('pw');
+    expect(obj.status?.sessions?.map((s) => `${s.pod}/${s.id}`)).toEqual(['pod-a/s1', 'pod-b/x']);
+    expect(obj.status?.phase).toBe('Bound');
+  });
+});
