@@ -2,7 +2,9 @@
 import type { Command } from './commands/command.js';
 
 // Commands load lazily so `smpp-operator smsc-sim` does not pay for the Kubernetes client.
-const commands: Record<string, () => Promise<Command>> = {};
+const commands: Record<string, () => Promise<Command>> = {
+  'smsc-sim': async () => (await import('./commands/smsc-sim.js')).command,
+};
 
 async function usage(): Promise<string> {
   const lines = ['Usage: smpp-operator <command> [options]', '', 'Commands:'];

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { RECEIPT_STATS, type ReceiptStat } from './text.js';
+
+const stat = z.enum(RECEIPT_STATS as [ReceiptStat, ...ReceiptStat[]]);
+const err = z.string().regex(/^\d{3}$/, 'err is three digits, e.g. "000"');
+const outcome = z.object({ stat, err: err.optional() }).strict();
+
+export const receiptPolicySchema = z
+  .object({
+    delayMs: z.number().int().min(0).max(3_600_000).optional(),
+    stat: stat.optional(),
+    err: err.optional(),
+    /** Per destination_addr overrides, so one run can mix delivered and failed messages. */
+    byDestination: z.record(z.string(), outcome).optional(),
+  })
+  .strict();
+
+export type ReceiptPolicyInput = z.input<typeof receiptPolicySchema>;
+
+export interface ReceiptPolicy {
+  delayMs: number;
+  stat: ReceiptStat;
+  err: string;
+  byDestination: Record<string, { stat: ReceiptStat; err?: string }>;
+}
+
+export const DEFAULT_RECEIPT_POLICY: ReceiptPolicy = {
+  delayMs: 50,
+  stat: 'DELIVRD',
+  err: '000',
+  byDestination: {},
+};
+
+export function mergeReceiptPolicy(base: ReceiptPolicy, input: ReceiptPolicyInput): ReceiptPolicy {
+  const p = receiptPolicySchema.parse(input);
+  return {
+    delayMs: p.delayMs ?? base.delayMs,
+    stat: p.stat ?? base.stat,
+    err: p.err ?? (p.stat === 'DELIVRD' ? '000' : base.err),
+    byDestination: p.byDestination ?? base.byDestination,
+  };
+}
+
+export function outcomeFor(policy: ReceiptPolicy, destination: string): { stat: ReceiptStat; err: string } {
+  const o = policy.byDestination[destination];
+  if (o) return { stat: o.stat, err: o.err ?? (o.stat === 'DELIVRD' ? '000' : policy.err) };
+  return { stat: policy.stat, err: policy.err };
+}
+
+const FINAL_FAILURES: ReadonlySet<ReceiptStat> = new Set([
+  'EXPIRED',
+  'DELETED',
+  'UNDELIV',
+  'REJECTD',
+  'UNKNOWN',
+]);
+
+/** SMPP 3.4 §5.2.17: bits 0-1 of registered_delivery: 1 = on final outcome, 2 = on failure only. */
+export function wantsReceipt(registeredDelivery: number, s: ReceiptStat): boolean {
+  const mode = registeredDelivery & 0x03;
+  return mode === 1 || (mode === 2 && FINAL_FAILURES.has(s));
+}
