@@ -18,8 +18,14 @@ import type {
   ServerBindStatusShape,
   ServerSpecRefs,
 } from './contracts.js';
-import { FINALIZER, objectKey } from './contracts.js';
-import { isDeleting, resolveClientBind, resolveServerBind, type SecretLookup } from './desired-state.js';
+import { FINALIZER } from './contracts.js';
+import {
+  isDeleting,
+  resolveClientBind,
+  resolveServerBind,
+  type ResolutionError,
+  type SecretLookup,
+} from './desired-state.js';
 import { decideOwnership } from './ownership.js';
 import { clientStatus, findCondition, sameStatus, serverStatus } from './status.js';
 
@@ -179,7 +185,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
 
     const m = this.mem(memKey);
     const suspended = obj.spec.suspend === true;
-    let resolutionError;
+    let resolutionError: ResolutionError | undefined;
     if (suspended) {
       d.runtime.setClient(key, undefined);
     } else {
@@ -276,7 +282,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
     const live = d.livePods();
     // One pod speaks for the bind in Events, so N pods do not repeat the same Event N times.
     const speaker = d.preferredOwner(key, live) === d.self;
-    let resolutionError;
+    let resolutionError: ResolutionError | undefined;
     if (r.ok) {
       if (speaker && m.fingerprint !== undefined && m.fingerprint !== r.fingerprint) {
         d.events.emit(
