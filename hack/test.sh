@@ -8,4 +8,5 @@ bash hack/deps.sh
 npm run -s typecheck
 npm run -s lint
 npm run -s build
+node dist/cli.js crds --check  # crds/ must match src/api (regenerate: node dist/cli.js crds --out crds)
 npx vitest run

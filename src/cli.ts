@@ -4,6 +4,7 @@ import type { Command } from './commands/command.js';
 // Commands load lazily so `smpp-operator smsc-sim` does not pay for the Kubernetes client.
 const commands: Record<string, () => Promise<Command>> = {
   'smsc-sim': async () => (await import('./commands/smsc-sim.js')).command,
+  crds: async () => (await import('./commands/crds.js')).command,
 };
 
 async function usage(): Promise<string> {
