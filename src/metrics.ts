@@ -1,0 +1,249 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Labels of every per-bind series. The first six are the seeds' labels, in the seeds' order
+ * (bind_name, mode, host, port, bind_type, system_id); `namespace` is ours, because the same
+ * bind name may exist in two namespaces. The seeds give host, port and bind_type "only in
+ * client mode": Prometheus needs a fixed label set per metric, so server binds carry "" there.
+ */
+export const BIND_LABEL_NAMES = [
+  'bind_name',
+  'mode',
+  'host',
+  'port',
+  'bind_type',
+  'system_id',
+  'namespace',
+] as const;
+export type BindLabelName = (typeof BIND_LABEL_NAMES)[number];
+export type BindLabels = Record<BindLabelName, string>;
+
+export type BindMode = 'client' | 'server';
+
+export interface BindLabelInput {
+  namespace: string;
+  name: string;
+  mode: BindMode;
+  systemId: string;
+  host?: string;
+  port?: number | string;
+  bindType?: string;
+}
+
+/** Builds the label set for one bind; server binds leave host/port/bind_type empty as the seeds do. */
+export function makeBindLabels(b: BindLabelInput): BindLabels {
+  const client = b.mode === 'client';
+  return {
+    bind_name: b.name,
+    mode: b.mode,
+    host: client ? (b.host ?? '') : '',
+    port: client && b.port !== undefined ? String(b.port) : '',
+    bind_type: client ? (b.bindType ?? '') : '',
+    system_id: b.systemId,
+    namespace: b.namespace,
+  };
+}
+
+/** Logical names of core API calls: the `endpoint` label (never a path with an id in it). */
+export const CORE_ENDPOINTS = [
+  'poll',
+  'mark_sent',
+  'return_for_retry',
+  'mark_failed',
+  'post_message',
+  'report_receipt',
+  'heartbeat',
+  'status',
+] as const;
+export type CoreEndpoint = (typeof CORE_ENDPOINTS)[number];
+
+/** `outcome` label of core API calls. */
+export const CORE_OUTCOMES = [
+  'success',
+  'client_error', // 4xx other than 408/429: the core refused this request
+  'server_error', // 5xx, 408, 429
+  'timeout',
+  'connection_error', // refused, reset, TLS, DNS
+  'invalid_response', // 2xx whose body is not the documented JSON
+] as const;
+export type CoreOutcome = (typeof CORE_OUTCOMES)[number];
+
+type B = BindLabelName;
+
+export interface Metrics {
+  readonly registry: Registry;
+  // The seeds' metrics (names, types and labels exactly as the old gateway's guide).
+  /** 1 = bound, 0 = not bound. */
+  connectionStatus: Gauge<B>;
+  /** Seconds since the current session bound; 0 while down. */
+  uptimeSeconds: Gauge<B>;
+  /** Messages accepted by the peer: submit_sm_resp 0 (client bind) or deliver_sm_resp 0 (server bind). */
+  messagesSent: Counter<B>;
+  /** MO messages received from the peer and accepted by the core. */
+  messagesReceived: Counter<B>;
+  /** Messages that ended failed: permanent SMPP error or a failed delivery receipt. */
+  deliveryFailures: Counter<B>;
+  bindSuccess: Counter<B>;
+  bindFailures: Counter<B>;
+  connectionAttempts: Counter<B>;
+  disconnections: Counter<B>;
+  // Additions the seeds wished they had.
+  submitLatency: Histogram<B>;
+  inflightMessages: Gauge<B>;
+  throttled: Counter<B>;
+  /** Messages handed back to the core for a later retry (PUT). */
+  messagesReturned: Counter<B>;
+  decodeErrors: Counter<B>;
+  unmatchedReceipts: Counter<B>;
+  /** Delivery receipts by outcome (delivered / failed / pending). */
+  deliveryReceipts: Counter<B | 'outcome'>;
+  serverSessions: Gauge<B>;
+  coreApiRequests: Counter<'endpoint' | 'outcome'>;
+  coreApiDuration: Histogram<'endpoint'>;
+  /** 1 while the last core API call reached the core, 0 while it is unreachable. */
+  coreUp: Gauge;
+  /** Messages from the core the gateway could not use (missing id, number or body). */
+  coreInvalidMessages: Counter;
+  reconcile: Counter<'kind' | 'result'>;
+  reconcileDuration: Histogram<'kind'>;
+  /** Client-bind Leases this pod holds. */
+  leasesHeld: Gauge;
+  /** Connections the listener closed before a bind succeeded, by reason. */
+  listenerRejections: Counter<'reason'>;
+}
+
+export interface CreateMetricsOptions {
+  /** Also register Node's process_* and nodejs_* metrics (off by default so tests see only ours). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates every metric on `registry` (a fresh one when omitted). Call once per registry. */
+export function createMetrics(registry: Registry = new Registry(), opts: CreateMetricsOptions = {}): Metrics {
+  const registers = [registry];
+  const bindLabels = [...BIND_LABEL_NAMES];
+  const gauge = (name: string, help: string): Gauge<B> =>
+    new Gauge({ name, help, labelNames: bindLabels, registers });
+  const counter = (name: string, help: string): Counter<B> =>
+    new Counter({ name, help, labelNames: bindLabels, registers });
+
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    connectionStatus: gauge(
+      'smpp_connection_status',
+      'Current SMPP bind connection status (1 = connected, 0 = disconnected)',
+    ),
+    uptimeSeconds: gauge(
+      'smpp_uptime_seconds',
+      'Seconds the current SMPP session of the bind has been bound',
+    ),
+    messagesSent: counter(
+      'smpp_messages_sent_total',
+      'Messages sent through the SMPP bind and accepted by the peer',
+    ),
+    messagesReceived: counter('smpp_messages_received_total', 'Messages received through the SMPP bind'),
+    deliveryFailures: counter('smpp_delivery_failures_total', 'Message deliveries that failed'),
+    bindSuccess: counter('smpp_bind_success_total', 'Successful bind operations'),
+    bindFailures: counter('smpp_bind_failures_total', 'Failed bind operations'),
+    connectionAttempts: counter('smpp_connection_attempts_total', 'Connection attempts'),
+    disconnections: counter('smpp_disconnection_total', 'Disconnections'),
+    submitLatency: new Histogram({
+      name: 'smpp_submit_latency_seconds',
+      help: 'Time from sending submit_sm/deliver_sm to receiving its response',
+      labelNames: bindLabels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    inflightMessages: gauge('smpp_inflight_messages', 'Messages taken from the core and not yet resolved'),
+    throttled: counter('smpp_throttled_total', 'ESME_RTHROTTLED responses received or sent'),
+    messagesReturned: counter(
+      'smpp_messages_returned_total',
+      'Messages returned to the core for a later retry',
+    ),
+    decodeErrors: counter('smpp_decode_errors_total', 'PDUs or message bodies that could not be decoded'),
+    unmatchedReceipts: counter(
+      'smpp_unmatched_receipts_total',
+      'Delivery receipts whose carrier message id matched no message we submitted',
+    ),
+    deliveryReceipts: new Counter({
+      name: 'smpp_delivery_receipts_total',
+      help: 'Delivery receipts received, by outcome',
+      labelNames: [...bindLabels, 'outcome'],
+      registers,
+    }),
+    serverSessions: gauge('smpp_server_sessions', 'Live partner sessions of a server bind on this pod'),
+    coreApiRequests: new Counter({
+      name: 'smpp_core_api_requests_total',
+      help: 'Requests to the SMS core REST API by endpoint and outcome',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    }),
+    coreApiDuration: new Histogram({
+      name: 'smpp_core_api_request_duration_seconds',
+      help: 'Duration of SMS core REST API requests by endpoint',
+      labelNames: ['endpoint'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    coreUp: new Gauge({
+      name: 'smpp_core_up',
+      help: '1 while the SMS core REST API answers, 0 while it is unreachable',
+      registers,
+    }),
+    coreInvalidMessages: new Counter({
+      name: 'smpp_core_invalid_messages_total',
+      help: 'Messages returned by the core that lack an id, a number or a body and were skipped',
+      registers,
+    }),
+    reconcile: new Counter({
+      name: 'smpp_reconcile_total',
+      help: 'Reconcile runs by resource kind and result',
+      labelNames: ['kind', 'result'],
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: 'smpp_reconcile_duration_seconds',
+      help: 'Duration of reconcile runs by resource kind',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    }),
+    leasesHeld: new Gauge({
+      name: 'smpp_leases_held',
+      help: 'Client-bind Leases held by this gateway pod',
+      registers,
+    }),
+    listenerRejections: new Counter({
+      name: 'smpp_listener_rejections_total',
+      help: 'Partner connections or binds the SMPP listener rejected, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+  };
+}
+
+/** Removes every per-bind series of one bind (when the bind is deleted or its labels change). */
+export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
+  const perBind = [
+    metrics.connectionStatus,
+    metrics.uptimeSeconds,
+    metrics.messagesSent,
+    metrics.messagesReceived,
+    metrics.deliveryFailures,
+    metrics.bindSuccess,
+    metrics.bindFailures,
+    metrics.connectionAttempts,
+    metrics.disconnections,
+    metrics.submitLatency,
+    metrics.inflightMessages,
+    metrics.throttled,
+    metrics.messagesReturned,
+    metrics.decodeErrors,
+    metrics.unmatchedReceipts,
+    metrics.serverSessions,
+  ];
+  for (const m of perBind) m.remove(labels);
+  for (const outcome of ['delivered', 'failed', 'pending'])
+    metrics.deliveryReceipts.remove({ ...labels, outcome });
+}
