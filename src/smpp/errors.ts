@@ -1,0 +1,93 @@
+import smpp from 'smpp';
+
+export type BindType = 'transmitter' | 'receiver' | 'transceiver';
+
+// The library's table maps names to codes; invert it once so statusName() is a lookup.
+const NAMES = new Map<number, string>();
+for (const [name, code] of Object.entries(smpp.errors)) {
+  if (!NAMES.has(code)) NAMES.set(code, name);
+}
+
+function hex(code: number): string {
+  return '0x' + (code >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** 0x0E -> "ESME_RINVPASWD"; a code the SMPP 3.4 table does not name -> "0x000000FF". */
+export function statusName(code: number): string {
+  return NAMES.get(code) ?? hex(code);
+}
+
+/** Well-known status codes the engine itself reacts to. */
+export const Status = {
+  ESME_ROK: 0x00,
+  ESME_RINVMSGLEN: 0x01,
+  ESME_RINVCMDLEN: 0x02,
+  ESME_RINVCMDID: 0x03,
+  ESME_RINVBNDSTS: 0x04,
+  ESME_RALYBND: 0x05,
+  ESME_RSYSERR: 0x08,
+  ESME_RBINDFAIL: 0x0d,
+  ESME_RINVPASWD: 0x0e,
+  ESME_RINVSYSID: 0x0f,
+  ESME_RMSGQFUL: 0x14,
+  ESME_RTHROTTLED: 0x58,
+  ESME_RX_T_APPN: 0x64,
+} as const;
+
+// Codes meaning "the request was fine, the peer could not take it now": the caller should
+// retry later rather than fail the message.
+const TEMPORARY = new Set<number>([
+  Status.ESME_RSYSERR,
+  Status.ESME_RMSGQFUL,
+  Status.ESME_RTHROTTLED,
+  Status.ESME_RX_T_APPN,
+]);
+
+/** True for statuses where the message should be retried later (throttled, queue full, system error, ...). */
+export function isTemporaryStatus(code: number): boolean {
+  return TEMPORARY.has(code);
+}
+
+/** A non-zero command_status in a response, e.g. "bind_transceiver_resp: ESME_RINVPASWD (0x0000000E)". */
+export class SmppStatusError extends Error {
+  readonly status: number;
+  readonly statusName: string;
+  readonly command: string;
+  constructor(command: string, status: number) {
+    const name = statusName(status);
+    super(`${command}: ${name} (${hex(status)})`);
+    this.name = 'SmppStatusError';
+    this.status = status;
+    this.statusName = name;
+    this.command = command;
+  }
+  get temporary(): boolean {
+    return isTemporaryStatus(this.status);
+  }
+}
+
+/** No response to `command` within the configured time. */
+export class SmppTimeoutError extends Error {
+  readonly command: string;
+  constructor(command: string, ms: number) {
+    super(`${command}: no response within ${ms} ms`);
+    this.name = 'SmppTimeoutError';
+    this.command = command;
+  }
+}
+
+/** The session closed (or never bound) before the request could complete. */
+export class SmppClosedError extends Error {
+  constructor(message = 'SMPP session closed') {
+    super(message);
+    this.name = 'SmppClosedError';
+  }
+}
+
+/** The peer sent bytes that are not a valid PDU; the session carrying them is destroyed. */
+export class SmppDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SmppDecodeError';
+  }
+}

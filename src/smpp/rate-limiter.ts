@@ -1,0 +1,102 @@
+/**
+ * TPS limiter: a token bucket for smooth pacing plus a log of the last `rate` send times, so
+ * that no 1-second window (sliding, not calendar-aligned) ever holds more than `rate` sends —
+ * a plain token bucket lets `burst + rate` through in a second, which carriers count as a breach.
+ * Also carries the back-off applied when the peer answers ESME_RTHROTTLED.
+ */
+// The peer counts arrivals, not our send times: a send delayed in transit at the start of a
+// window and one sent on time at its end could land in the same second at the far side. A
+// small guard (2.5% of throughput) keeps that jitter inside the limit.
+const WINDOW_MS = 1025;
+
+export class RateLimiter {
+  readonly rate: number;
+  private readonly burst: number;
+  private tokens: number;
+  private last: number;
+  private readonly log: Float64Array;
+  private head = 0;
+  private pausedUntil = 0;
+  private throttleStreak = 0;
+  private readonly minPauseMs: number;
+  private readonly maxPauseMs: number;
+
+  constructor(rate: number, opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {}) {
+    if (!Number.isInteger(rate) || rate < 1 || rate > 10_000) {
+      throw new RangeError(`TPS limit must be an integer from 1 to 10000, got ${rate}`);
+    }
+    this.rate = rate;
+    // Up to 1/10 s worth of sends may go back to back; keeps pacing smooth at low rates.
+    this.burst = Math.max(1, Math.ceil(rate / 10));
+    this.tokens = this.burst;
+    this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full (small) burst
+    this.log = new Float64Array(rate).fill(-Infinity);
+    this.minPauseMs = opts.throttlePauseMs ?? 200;
+    this.maxPauseMs = opts.maxThrottlePauseMs ?? 10_000;
+  }
+
+  /**
+   * Takes one send slot if available and returns 0; otherwise returns how many ms to wait
+   * before asking again (nothing is consumed).
+   */
+  take(now: number = performance.now()): number {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    const elapsed = now - this.last;
+    this.last = now;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
+    if (this.tokens < 1) return Math.max(1, ((1 - this.tokens) * 1000) / this.rate);
+    // log[head] is the time of the send `rate` sends ago.
+    const oldest = this.log[this.head] as number;
+    if (now - oldest < WINDOW_MS) return Math.max(1, WINDOW_MS - (now - oldest));
+    this.tokens -= 1;
+    this.log[this.head] = now;
+    this.head = this.head + 1 === this.rate ? 0 : this.head + 1;
+    return 0;
+  }
+
+  /** The peer said ESME_RTHROTTLED: stop sending for a while, longer each time in a row. Returns the pause in ms. */
+  throttled(now: number = performance.now()): number {
+    const pause = Math.min(this.maxPauseMs, this.minPauseMs * 2 ** Math.min(this.throttleStreak, 16));
+    this.throttleStreak++;
+    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    return pause;
+  }
+
+  /** A request went through: the throttle streak is over. */
+  accepted(): void {
+    this.throttleStreak = 0;
+  }
+}
+
+/** A limiter that never limits but still honours throttle back-off (tpsLimit unset). */
+export class ThrottleOnly {
+  private pausedUntil = 0;
+  private throttleStreak = 0;
+  private readonly minPauseMs: number;
+  private readonly maxPauseMs: number;
+  constructor(opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {}) {
+    this.minPauseMs = opts.throttlePauseMs ?? 200;
+    this.maxPauseMs = opts.maxThrottlePauseMs ?? 10_000;
+  }
+  take(now: number = performance.now()): number {
+    return now < this.pausedUntil ? this.pausedUntil - now : 0;
+  }
+  throttled(now: number = performance.now()): number {
+    const pause = Math.min(this.maxPauseMs, this.minPauseMs * 2 ** Math.min(this.throttleStreak, 16));
+    this.throttleStreak++;
+    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    return pause;
+  }
+  accepted(): void {
+    this.throttleStreak = 0;
+  }
+}
+
+export type Limiter = RateLimiter | ThrottleOnly;
+
+export function createLimiter(
+  rate: number | undefined,
+  opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {},
+): Limiter {
+  return rate === undefined || rate <= 0 ? new ThrottleOnly(opts) : new RateLimiter(rate, opts);
+}
