@@ -3,16 +3,9 @@
  * lastTransitionTime as a new transition, so it only moves when the condition's status does.
  */
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
+import type { Condition } from '../api/index.js';
 
-export interface Condition {
-  type: string;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-  lastTransitionTime: string;
-}
+export type { Condition };
 
 /** A condition as computed by a reconcile, before lastTransitionTime is settled. */
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;

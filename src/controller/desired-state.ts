@@ -1,29 +1,35 @@
 /**
  * Desired state: bind resources + Secrets → what the Gateway should run. Pure functions over
  * the informer stores, so a reconcile can recompute everything from scratch at any time
- * (level-triggered) and the result only depends on what the API server says now.
+ * (level-triggered) and the result only depends on what the API server says now. Secret
+ * resolution itself is src/api's (shared with standalone mode); this module adds what the
+ * controller needs on top: spec defaults for objects read from the API, the Secret index,
+ * credential fingerprints for rotation, and the "owned only" filter.
  */
 import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
-  RECONNECT_ANNOTATION,
-  objectKey,
-  type ClientBindObject,
-  type ClientSpecRefs,
-  type ResolvedClient,
-  type ResolvedServer,
-  type SecretKeyRef,
-  type ServerBindObject,
-  type ServerSpecRefs,
-} from './contracts.js';
+  clientBindSpecSchema,
+  formatIssues,
+  isBindError,
+  resolveClientBind as resolveClient,
+  resolveServerBind as resolveServer,
+  serverBindSpecSchema,
+  type BindErrorReason,
+  type ResolvedClientBind,
+  type ResolvedServerBind,
+  type SecretData,
+  type SmppClientBind,
+  type SmppServerBind,
+} from '../api/index.js';
+import { objectKey } from './contracts.js';
 
-export type ResolutionReason = 'SecretNotFound' | 'SecretKeyNotFound' | 'SecretInvalid';
+export type ResolutionReason = BindErrorReason | 'InvalidSpec';
 
 export interface ResolutionError {
   reason: ResolutionReason;
   /** Names the Secret and key, never a value. */
   message: string;
-  secret: string;
 }
 
 export type SecretLookup = (namespace: string, name: string) => V1Secret | undefined;
@@ -32,53 +38,13 @@ export type Resolution<T> =
   | { ok: true; value: T; fingerprint: string }
   | { ok: false; error: ResolutionError };
 
-const DEFAULT_PASSWORD_KEY = 'password';
-const DEFAULT_CA_KEY = 'ca.crt';
-
-function readSecretKey(
-  namespace: string,
-  ref: SecretKeyRef,
-  defaultKey: string,
-  what: string,
-  secrets: SecretLookup,
-): { ok: true; value: string } | { ok: false; error: ResolutionError } {
-  const key = ref.key ?? defaultKey;
-  const secret = secrets(namespace, ref.name);
-  if (!secret) {
-    return {
-      ok: false,
-      error: {
-        reason: 'SecretNotFound',
-        secret: ref.name,
-        message: `${what}: Secret ${namespace}/${ref.name} not found`,
-      },
-    };
-  }
-  const raw = secret.data?.[key];
-  if (raw === undefined) {
-    const plain = secret.stringData?.[key];
-    if (plain !== undefined) return { ok: true, value: plain };
-    return {
-      ok: false,
-      error: {
-        reason: 'SecretKeyNotFound',
-        secret: ref.name,
-        message: `${what}: Secret ${namespace}/${ref.name} has no key "${key}"`,
-      },
-    };
-  }
-  const value = Buffer.from(raw, 'base64').toString('utf8');
-  if (value.length === 0) {
-    return {
-      ok: false,
-      error: {
-        reason: 'SecretInvalid',
-        secret: ref.name,
-        message: `${what}: key "${key}" of Secret ${namespace}/${ref.name} is empty`,
-      },
-    };
-  }
-  return { ok: true, value };
+/** Secret objects from the API carry base64 `data`; src/api's resolver wants decoded bytes. */
+export function secretData(secret: V1Secret | undefined): SecretData | undefined {
+  if (!secret) return undefined;
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64');
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = Buffer.from(v, 'utf8');
+  return out;
 }
 
 /** A hash standing for the credentials, so rotation can be noticed without keeping the secret around. */
@@ -88,61 +54,63 @@ export function fingerprint(...parts: (string | undefined)[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-export function resolveClientBind<S extends ClientSpecRefs>(
-  obj: ClientBindObject<S>,
-  secrets: SecretLookup,
-): Resolution<ResolvedClient<S>> {
-  const namespace = obj.metadata.namespace ?? '';
-  const pw = readSecretKey(namespace, obj.spec.passwordSecretRef, DEFAULT_PASSWORD_KEY, 'password', secrets);
-  if (!pw.ok) return pw;
-  let tlsCa: string | undefined;
-  const caRef = obj.spec.tls?.enabled ? obj.spec.tls.caSecretRef : undefined;
-  if (caRef) {
-    const ca = readSecretKey(namespace, caRef, DEFAULT_CA_KEY, 'TLS CA', secrets);
-    if (!ca.ok) return ca;
-    tlsCa = ca.value;
+/**
+ * The API server applies the CRD's defaults, but an object stored before a field gained its
+ * default (or one written by an older CRD) may lack it: parse through the same schema the CRD
+ * is generated from, so the Gateway always gets a complete spec.
+ */
+export function withDefaults<T extends SmppClientBind | SmppServerBind>(
+  obj: T,
+): { ok: true; obj: T } | { ok: false; error: ResolutionError } {
+  const schema = obj.kind === 'SmppServerBind' ? serverBindSpecSchema : clientBindSpecSchema;
+  const parsed = schema.safeParse(obj.spec);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: { reason: 'InvalidSpec', message: formatIssues(parsed.error, 'spec').join('; ') },
+    };
   }
-  const reconnectToken = obj.metadata.annotations?.[RECONNECT_ANNOTATION];
-  const value: ResolvedClient<S> = {
-    namespace,
-    name: obj.metadata.name,
-    spec: obj.spec,
-    password: pw.value,
-  };
-  if (obj.metadata.generation !== undefined) value.generation = obj.metadata.generation;
-  if (tlsCa !== undefined) value.tlsCa = tlsCa;
-  if (reconnectToken !== undefined) value.reconnectToken = reconnectToken;
-  return { ok: true, value, fingerprint: fingerprint(pw.value, tlsCa) };
+  return { ok: true, obj: { ...obj, spec: parsed.data } as T };
 }
 
-export function resolveServerBind<S extends ServerSpecRefs>(
-  obj: ServerBindObject<S>,
+export function resolveClientBind(
+  raw: SmppClientBind,
   secrets: SecretLookup,
-): Resolution<ResolvedServer<S>> {
-  const namespace = obj.metadata.namespace ?? '';
-  const pw = readSecretKey(namespace, obj.spec.passwordSecretRef, DEFAULT_PASSWORD_KEY, 'password', secrets);
-  if (!pw.ok) return pw;
-  const value: ResolvedServer<S> = { namespace, name: obj.metadata.name, spec: obj.spec, password: pw.value };
-  if (obj.metadata.generation !== undefined) value.generation = obj.metadata.generation;
-  return { ok: true, value, fingerprint: fingerprint(pw.value) };
+): Resolution<ResolvedClientBind> {
+  const d = withDefaults({ ...raw, kind: 'SmppClientBind' });
+  if (!d.ok) return d;
+  const r = resolveClient(d.obj, (ns, name) => secretData(secrets(ns, name)));
+  if (isBindError(r)) return { ok: false, error: { reason: r.reason, message: r.message } };
+  return { ok: true, value: r, fingerprint: fingerprint(r.password, r.tlsCa) };
+}
+
+export function resolveServerBind(
+  raw: SmppServerBind,
+  secrets: SecretLookup,
+): Resolution<ResolvedServerBind> {
+  const d = withDefaults({ ...raw, kind: 'SmppServerBind' });
+  if (!d.ok) return d;
+  const r = resolveServer(d.obj, (ns, name) => secretData(secrets(ns, name)));
+  if (isBindError(r)) return { ok: false, error: { reason: r.reason, message: r.message } };
+  return { ok: true, value: r, fingerprint: fingerprint(r.password) };
 }
 
 /** Secrets a bind reads, as `namespace/name` keys: the index that maps a Secret event to binds. */
-export function secretKeysOf(obj: ClientBindObject | ServerBindObject): string[] {
-  const ns = obj.metadata.namespace ?? '';
+export function secretKeysOf(obj: SmppClientBind | SmppServerBind): string[] {
+  const ns = obj.metadata.namespace;
   const keys = [`${ns}/${obj.spec.passwordSecretRef.name}`];
-  const tls = (obj.spec as ClientSpecRefs).tls;
+  const tls = (obj.spec as { tls?: { enabled?: boolean; caSecretRef?: { name: string } } }).tls;
   if (tls?.enabled && tls.caSecretRef) keys.push(`${ns}/${tls.caSecretRef.name}`);
   return keys;
 }
 
-export function isDeleting(obj: { metadata: { deletionTimestamp?: string | Date } }): boolean {
+export function isDeleting(obj: { metadata: { deletionTimestamp?: string | Date | null } }): boolean {
   return obj.metadata.deletionTimestamp !== undefined && obj.metadata.deletionTimestamp !== null;
 }
 
-export interface DesiredState<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
-  clientBinds: ResolvedClient<C>[];
-  serverBinds: ResolvedServer<SV>[];
+export interface DesiredState {
+  clientBinds: ResolvedClientBind[];
+  serverBinds: ResolvedServerBind[];
   /** bind key (`namespace/name`) → why it cannot run; keyed separately per kind. */
   clientErrors: Map<string, ResolutionError>;
   serverErrors: Map<string, ResolutionError>;
@@ -154,13 +122,13 @@ export interface DesiredState<C extends ClientSpecRefs, SV extends ServerSpecRef
  * Server binds: all of them — every pod's listener serves every partner; a suspended one is
  * kept (the listener rejects its binds and drops its sessions) so its status stays truthful.
  */
-export function computeDesiredState<C extends ClientSpecRefs, SV extends ServerSpecRefs>(input: {
-  clientBinds: Iterable<ClientBindObject<C>>;
-  serverBinds: Iterable<ServerBindObject<SV>>;
+export function computeDesiredState(input: {
+  clientBinds: Iterable<SmppClientBind>;
+  serverBinds: Iterable<SmppServerBind>;
   secrets: SecretLookup;
   owns: (key: string) => boolean;
-}): DesiredState<C, SV> {
-  const out: DesiredState<C, SV> = {
+}): DesiredState {
+  const out: DesiredState = {
     clientBinds: [],
     serverBinds: [],
     clientErrors: new Map(),

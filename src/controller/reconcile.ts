@@ -8,15 +8,13 @@
 import type { Logger } from '../log.js';
 import type {
   BindKind,
-  ClientBindObject,
   ClientBindStatusShape,
-  ClientSpecRefs,
-  ResolvedClient,
-  ResolvedServer,
+  ResolvedClientBind,
+  ResolvedServerBind,
   RuntimeStatus,
-  ServerBindObject,
   ServerBindStatusShape,
-  ServerSpecRefs,
+  SmppClientBind,
+  SmppServerBind,
 } from './contracts.js';
 import { FINALIZER } from './contracts.js';
 import {
@@ -38,7 +36,7 @@ export type EventType = 'Normal' | 'Warning';
 
 export interface EventSink {
   emit(
-    obj: ClientBindObject | ServerBindObject,
+    obj: SmppClientBind | SmppServerBind,
     kind: BindKind,
     type: EventType,
     reason: string,
@@ -55,9 +53,9 @@ export interface BindLeases {
 }
 
 /** The runtime this pod runs: what the Gateway should have, and what it reports. */
-export interface RuntimePort<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
-  setClient(key: string, bind: ResolvedClient<C> | undefined): void;
-  setServer(key: string, bind: ResolvedServer<SV> | undefined): void;
+export interface RuntimePort {
+  setClient(key: string, bind: ResolvedClientBind | undefined): void;
+  setServer(key: string, bind: ResolvedServerBind | undefined): void;
   status(namespace: string, name: string, kind: BindKind): RuntimeStatus | undefined;
   /** resolves once the client session is down (or after timeoutMs) */
   clientStopped(namespace: string, name: string, timeoutMs: number): Promise<void>;
@@ -65,24 +63,24 @@ export interface RuntimePort<C extends ClientSpecRefs, SV extends ServerSpecRefs
 
 /** Writes to the API server. Status only through the status subresource. */
 export interface ObjectWriter {
-  addFinalizer(kind: BindKind, obj: ClientBindObject | ServerBindObject): Promise<void>;
-  removeFinalizer(kind: BindKind, obj: ClientBindObject | ServerBindObject): Promise<void>;
-  writeClientStatus(obj: ClientBindObject, status: ClientBindStatusShape): Promise<void>;
+  addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void>;
+  removeFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void>;
+  writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void>;
   /** compute is re-run against the freshest object on a 409 conflict */
   writeServerStatus(
-    obj: ServerBindObject,
+    obj: SmppServerBind,
     compute: (current: ServerBindStatusShape | undefined) => ServerBindStatusShape,
   ): Promise<void>;
 }
 
-export interface ReconcileDeps<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
+export interface ReconcileDeps {
   self: string;
   log: Logger;
   secrets: SecretLookup;
   livePods(): string[];
   preferredOwner(key: string, livePods: string[]): string | undefined;
   leases: BindLeases;
-  runtime: RuntimePort<C, SV>;
+  runtime: RuntimePort;
   writer: ObjectWriter;
   events: EventSink;
   /** how soon to try again for a Lease still held by another pod */
@@ -107,11 +105,11 @@ function hasFinalizer(obj: { metadata: { finalizers?: string[] } }): boolean {
   return obj.metadata.finalizers?.includes(FINALIZER) ?? false;
 }
 
-export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
+export class Reconciler {
   private readonly memory = new Map<string, Memory>();
   private readonly now: () => Date;
 
-  constructor(private readonly d: ReconcileDeps<C, SV>) {
+  constructor(private readonly d: ReconcileDeps) {
     this.now = d.now ?? (() => new Date());
   }
 
@@ -129,7 +127,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
     return Math.max(0, m.lastWriteAt + this.d.statusMinIntervalMs - this.now().getTime());
   }
 
-  async reconcileClient(key: string, obj: ClientBindObject<C> | undefined): Promise<Action> {
+  async reconcileClient(key: string, obj: SmppClientBind | undefined): Promise<Action> {
     const d = this.d;
     const memKey = `c/${key}`;
     if (!obj) {
@@ -227,7 +225,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
     return {};
   }
 
-  private emitTransitions(obj: ClientBindObject<C>, m: Memory, status: ClientBindStatusShape): void {
+  private emitTransitions(obj: SmppClientBind, m: Memory, status: ClientBindStatusShape): void {
     const ready = findCondition(status.conditions, 'Ready');
     if (status.phase !== m.phase && status.phase === 'Bound') {
       this.d.events.emit(obj, 'SmppClientBind', 'Normal', 'Bound', ready?.message ?? 'bound');
@@ -260,7 +258,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
     await d.leases.release(key);
   }
 
-  async reconcileServer(key: string, obj: ServerBindObject<SV> | undefined): Promise<Action> {
+  async reconcileServer(key: string, obj: SmppServerBind | undefined): Promise<Action> {
     const d = this.d;
     const memKey = `s/${key}`;
     if (!obj) {
@@ -308,7 +306,7 @@ export class Reconciler<C extends ClientSpecRefs, SV extends ServerSpecRefs> {
     // Only the speaker prunes other pods' entries, so two pods with briefly different views of
     // membership can never undo each other's writes in a loop.
     const compute = (previous: ServerBindStatusShape | undefined): ServerBindStatusShape => {
-      const keep = speaker ? liveSet : new Set((previous?.sessions ?? []).map((e) => e.pod));
+      const keep = speaker ? liveSet : new Set<string>((previous?.sessions ?? []).map((e) => e.pod));
       return serverStatus({
         generation: obj.metadata.generation,
         podName: d.self,

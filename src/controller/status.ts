@@ -112,22 +112,20 @@ export interface ServerStatusInput {
  * pod's sessions do not linger.
  */
 export function serverStatus(input: ServerStatusInput): ServerBindStatusShape {
-  const mine: SessionEntry[] = (input.runtime?.sessions ?? []).map((s) => {
-    const e: SessionEntry = {
-      pod: input.podName,
-      id: s.id,
-      peerAddress: s.peerAddress,
-      bindType: s.bindType,
-      since: formatTime(s.since),
-    };
-    if (s.peerPort !== undefined) e.peerPort = s.peerPort;
-    return e;
-  });
+  const mine: SessionEntry[] = (input.runtime?.sessions ?? []).map((s) => ({
+    pod: input.podName,
+    peerAddress: hostPort(s.peerAddress, s.peerPort),
+    bindType: s.bindType as SessionEntry['bindType'],
+    since: formatTime(s.since),
+  }));
   const others = (input.previous?.sessions ?? []).filter(
     (e) => e.pod !== input.podName && input.livePods.has(e.pod),
   );
   const sessions = [...others, ...mine].sort(
-    (a, b) => a.pod.localeCompare(b.pod) || a.since.localeCompare(b.since) || a.id.localeCompare(b.id),
+    (a, b) =>
+      a.pod.localeCompare(b.pod) ||
+      a.since.localeCompare(b.since) ||
+      a.peerAddress.localeCompare(b.peerAddress),
   );
   const gen = input.generation;
   const cond = (status: 'True' | 'False', reason: string, message: string): ConditionUpdate => {
@@ -160,8 +158,15 @@ export function serverStatus(input: ServerStatusInput): ServerBindStatusShape {
   if (gen !== undefined) out.observedGeneration = gen;
   if (lastError) out.lastError = lastError;
   out.conditions = setCondition(input.previous?.conditions, ready, input.now);
+  out.sessionCount = sessions.length;
   out.sessions = sessions;
   return out;
+}
+
+/** "IP:port" as kubectl users read it; IPv6 in brackets. */
+export function hostPort(address: string, port: number | undefined): string {
+  if (port === undefined) return address;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** Order-insensitive for object keys, so a status echoed back by the API server compares equal. */

@@ -7,7 +7,13 @@ import {
   secretKeysOf,
   type SecretLookup,
 } from '../../../src/controller/desired-state.js';
-import type { ClientBindObject, ServerBindObject } from '../../../src/controller/contracts.js';
+import {
+  clientBindSpecSchema,
+  serverBindSpecSchema,
+  type ClientBindSpecInput,
+  type SmppClientBind,
+  type SmppServerBind,
+} from '../../../src/api/index.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
@@ -25,19 +31,21 @@ function secretStore(secrets: Record<string, Record<string, string>>): SecretLoo
 
 function client(
   name: string,
-  extra: Partial<ClientBindObject['spec']> = {},
+  extra: Partial<ClientBindSpecInput> = {},
   annotations?: Record<string, string>,
-): ClientBindObject {
+): SmppClientBind {
   return {
+    apiVersion: 'smpp.omnimessage.io/v1alpha1',
+    kind: 'SmppClientBind',
     metadata: { name, namespace: 'carriers', generation: 3, ...(annotations ? { annotations } : {}) },
-    spec: {
+    spec: clientBindSpecSchema.parse({
       host: '127.0.0.1',
       port: 2775,
       bindType: 'transceiver',
       systemId: 'sys',
       passwordSecretRef: { name: 'creds', key: 'password' },
       ...extra,
-    },
+    }),
   };
 }
 
@@ -55,7 +63,7 @@ describe('resolveClientBind', () => {
 
   it('reports a missing Secret without leaking anything', () => {
     const r = resolveClientBind(client('a'), secretStore({}));
-    expect(r).toMatchObject({ ok: false, error: { reason: 'SecretNotFound', secret: 'creds' } });
+    expect(r).toMatchObject({ ok: false, error: { reason: 'SecretNotFound' } });
     if (!r.ok) expect(r.error.message).toContain('carriers/creds');
   });
 
@@ -65,23 +73,19 @@ describe('resolveClientBind', () => {
     if (!r.ok) expect(r.error.message).toContain('"password"');
   });
 
-  it('resolves the TLS CA only when TLS is enabled, defaulting the key to ca.crt', () => {
-    const spec = { tls: { enabled: true, caSecretRef: { name: 'ca' } } };
+  it('resolves the TLS CA only when TLS is enabled', () => {
+    const spec = { tls: { enabled: true, caSecretRef: { name: 'ca', key: 'ca.crt' } } };
     const missing = resolveClientBind(
       client('a', spec),
       secretStore({ 'carriers/creds': { password: 'p' } }),
     );
-    expect(missing).toMatchObject({ ok: false, error: { reason: 'SecretNotFound', secret: 'ca' } });
+    expect(missing).toMatchObject({ ok: false, error: { reason: 'SecretNotFound' } });
+    if (!missing.ok) expect(missing.error.message).toContain('carriers/ca');
     const ok = resolveClientBind(
       client('a', spec),
       secretStore({ 'carriers/creds': { password: 'p' }, 'carriers/ca': { 'ca.crt': 'PEM' } }),
     );
     expect(ok.ok && ok.value.tlsCa).toBe('PEM');
-    const off = resolveClientBind(
-      client('a', { tls: { enabled: false, caSecretRef: { name: 'ca' } } }),
-      secretStore({ 'carriers/creds': { password: 'p' } }),
-    );
-    expect(off.ok).toBe(true);
   });
 
   it('changes the fingerprint when the password rotates, not otherwise', () => {
@@ -98,14 +102,14 @@ describe('resolveClientBind', () => {
 
 describe('computeDesiredState', () => {
   const secrets = secretStore({ 'carriers/creds': { password: 'p' } });
-  const server: ServerBindObject = {
-    metadata: { name: 'acme', namespace: 'carriers' },
-    spec: { systemId: 'acme', passwordSecretRef: { name: 'creds' } },
-  };
-  const brokenServer: ServerBindObject = {
-    metadata: { name: 'broken', namespace: 'carriers' },
-    spec: { systemId: 'x', passwordSecretRef: { name: 'nope' } },
-  };
+  const serverBind = (name: string, systemId: string, secret: string): SmppServerBind => ({
+    apiVersion: 'smpp.omnimessage.io/v1alpha1',
+    kind: 'SmppServerBind',
+    metadata: { name, namespace: 'carriers' },
+    spec: serverBindSpecSchema.parse({ systemId, passwordSecretRef: { name: secret, key: 'password' } }),
+  });
+  const server = serverBind('acme', 'acme', 'creds');
+  const brokenServer = serverBind('broken', 'x', 'nope');
 
   it('keeps only owned, running client binds and every server bind', () => {
     const deleting = client('gone');
@@ -124,16 +128,19 @@ describe('computeDesiredState', () => {
 
   it('lists an owned bind with a missing Secret as an error, not as a bind', () => {
     const c = client('x', { passwordSecretRef: { name: 'missing', key: 'password' } });
-    const state = computeDesiredState({ clientBinds: [c], serverBinds: [], secrets, owns: () => true });
+    const bad = client('y');
+    (bad.spec as { port: number }).port = 70000;
+    const state = computeDesiredState({ clientBinds: [c, bad], serverBinds: [], secrets, owns: () => true });
     expect(state.clientBinds).toEqual([]);
     expect(state.clientErrors.get('carriers/x')?.reason).toBe('SecretNotFound');
+    expect(state.clientErrors.get('carriers/y')).toMatchObject({ reason: 'InvalidSpec' });
+    expect(state.clientErrors.get('carriers/y')?.message).toContain('spec.port');
   });
 
   it('indexes the Secrets a bind reads', () => {
-    expect(secretKeysOf(client('a', { tls: { enabled: true, caSecretRef: { name: 'ca' } } }))).toEqual([
-      'carriers/creds',
-      'carriers/ca',
-    ]);
+    expect(
+      secretKeysOf(client('a', { tls: { enabled: true, caSecretRef: { name: 'ca', key: 'ca.crt' } } })),
+    ).toEqual(['carriers/creds', 'carriers/ca']);
     expect(secretKeysOf(server)).toEqual(['carriers/creds']);
     expect(resolveServerBind(server, secrets).ok).toBe(true);
   });

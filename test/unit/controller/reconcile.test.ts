@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '../../../src/log.js';
+import {
+  clientBindSpecSchema,
+  serverBindSpecSchema,
+  type ClientBindSpecInput,
+  type SmppClientBind,
+  type SmppServerBind,
+} from '../../../src/api/index.js';
 import type {
   BindKind,
-  ClientBindObject,
   ClientBindStatusShape,
-  ResolvedClient,
-  ResolvedServer,
+  ResolvedClientBind,
+  ResolvedServerBind,
   RuntimeStatus,
-  ServerBindObject,
   ServerBindStatusShape,
 } from '../../../src/controller/contracts.js';
 import { FINALIZER } from '../../../src/controller/contracts.js';
@@ -20,15 +25,15 @@ function world(self = 'pod-a') {
   const secrets = new Map<string, V1Secret>();
   const held = new Set<string>();
   const otherHolders = new Map<string, string>();
-  const clients = new Map<string, ResolvedClient>();
-  const servers = new Map<string, ResolvedServer>();
+  const clients = new Map<string, ResolvedClientBind>();
+  const servers = new Map<string, ResolvedServerBind>();
   const runtime = new Map<string, RuntimeStatus>();
   const events: string[] = [];
   const writes: { key: string; status: ClientBindStatusShape | ServerBindStatusShape }[] = [];
   const finalizerOps: string[] = [];
   let live = [self];
   let preferred: (key: string) => string | undefined = () => self;
-  const deps: ReconcileDeps<ClientBindObject['spec'], ServerBindObject['spec']> = {
+  const deps: ReconcileDeps = {
     self,
     log: createLogger({ level: 'silent' }),
     secrets: (ns, name) => secrets.get(`${ns}/${name}`),
@@ -97,17 +102,19 @@ function world(self = 'pod-a') {
   };
 }
 
-function bind(name = 'vf', spec: Partial<ClientBindObject['spec']> = {}): ClientBindObject {
+function bind(name = 'vf', spec: Partial<ClientBindSpecInput> = {}): SmppClientBind {
   return {
+    apiVersion: 'smpp.omnimessage.io/v1alpha1',
+    kind: 'SmppClientBind',
     metadata: { name, namespace: 'ns', generation: 1 },
-    spec: {
+    spec: clientBindSpecSchema.parse({
       host: '127.0.0.1',
       port: 2775,
       bindType: 'transceiver',
       systemId: 'sys',
-      passwordSecretRef: { name: 'creds' },
+      passwordSecretRef: { name: 'creds', key: 'password' },
       ...spec,
-    },
+    }),
   };
 }
 
@@ -219,15 +226,19 @@ describe('Reconciler server binds', () => {
     const w = world('pod-a');
     w.secret('ns', 'acme', 'pw');
     w.setLive(['pod-a', 'pod-b']);
-    const obj: ServerBindObject = {
+    const obj: SmppServerBind = {
+      apiVersion: 'smpp.omnimessage.io/v1alpha1',
+      kind: 'SmppServerBind',
       metadata: { name: 'acme', namespace: 'ns', generation: 2 },
-      spec: { systemId: 'acme', passwordSecretRef: { name: 'acme' } },
+      spec: serverBindSpecSchema.parse({
+        systemId: 'acme',
+        passwordSecretRef: { name: 'acme', key: 'password' },
+      }),
       status: {
         sessions: [
           {
             pod: 'pod-b',
-            id: 'x',
-            peerAddress: '127.0.0.1',
+            peerAddress: '127.0.0.1:4001',
             bindType: 'receiver',
             since: '2026-01-01T00:00:00Z',
           },
@@ -248,7 +259,11 @@ describe('Reconciler server binds', () => {
     });
     await w.reconciler.reconcileServer('ns/acme', obj);
     expect(w.servers.get('ns/acme')?.password).toBe('pw');
-    expect(obj.status?.sessions?.map((s) => `${s.pod}/${s.id}`)).toEqual(['pod-a/s1', 'pod-b/x']);
+    expect(obj.status?.sessions?.map((s) => `${s.pod}/${s.peerAddress}`)).toEqual([
+      'pod-a/127.0.0.1:5000',
+      'pod-b/127.0.0.1:4001',
+    ]);
+    expect(obj.status?.sessionCount).toBe(2);
     expect(obj.status?.phase).toBe('Bound');
   });
 });

@@ -116,17 +116,20 @@ describe('serverStatus', () => {
       sessions: [
         {
           pod: 'a',
-          id: 'old-a',
-          peerAddress: '127.0.0.1',
-          bindType: 'transceiver',
+          peerAddress: '127.0.0.1:1',
+          bindType: 'transceiver' as const,
           since: '2026-01-01T00:00:00Z',
         },
-        { pod: 'b', id: 'b1', peerAddress: '127.0.0.1', bindType: 'receiver', since: '2026-01-01T00:00:00Z' },
+        {
+          pod: 'b',
+          peerAddress: '127.0.0.1:2',
+          bindType: 'receiver' as const,
+          since: '2026-01-01T00:00:00Z',
+        },
         {
           pod: 'dead',
-          id: 'd1',
-          peerAddress: '127.0.0.1',
-          bindType: 'receiver',
+          peerAddress: '127.0.0.1:3',
+          bindType: 'receiver' as const,
           since: '2026-01-01T00:00:00Z',
         },
       ],
@@ -142,7 +145,7 @@ describe('serverStatus', () => {
       livePods: new Set(['a', 'b']),
       now: t1,
     });
-    expect(s.sessions?.map((e) => `${e.pod}/${e.id}`)).toEqual(['a/new-a', 'b/b1']);
+    expect(s.sessions?.map((e) => `${e.pod}/${e.peerAddress}`)).toEqual(['a/[::1]:4000', 'b/127.0.0.1:2']);
     expect(s.phase).toBe('Bound');
     expect(s.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Accepting' });
   });
@@ -154,7 +157,7 @@ describe('serverStatus', () => {
       podName: 'a',
       suspended: false,
       livePods: new Set(['a']),
-      resolutionError: { reason: 'SecretKeyNotFound', secret: 'x', message: 'm' },
+      resolutionError: { reason: 'SecretKeyNotFound', message: 'm' },
       now: t1,
     });
     expect(e.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretKeyNotFound' });
