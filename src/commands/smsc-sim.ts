@@ -38,7 +38,8 @@ function port(value: string | undefined, flag: string, fallback: number): number
 function users(values: string[] | undefined): SimUser[] {
   return (values ?? []).map((v) => {
     const i = v.indexOf(':');
-    if (i <= 0) throw new UsageError(`--user must be SYSTEM_ID:PASSWORD, got '${v.split(':')[0] ?? ''}:…'`);
+    if (i <= 0)
+      throw new UsageError('--user must be SYSTEM_ID:PASSWORD (the value is not echoed: it may be a secret)');
     return { systemId: v.slice(0, i), password: v.slice(i + 1) };
   });
 }
