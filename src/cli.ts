@@ -5,6 +5,7 @@ import type { Command } from './commands/command.js';
 const commands: Record<string, () => Promise<Command>> = {
   'smsc-sim': async () => (await import('./commands/smsc-sim.js')).command,
   crds: async () => (await import('./commands/crds.js')).command,
+  devcore: async () => (await import('./commands/devcore.js')).command,
 };
 
 async function usage(): Promise<string> {
