@@ -9,6 +9,12 @@
 // small guard (2.5% of throughput) keeps that jitter inside the limit.
 const WINDOW_MS = 1025;
 
+export interface LimiterOptions {
+  throttlePauseMs?: number;
+  maxThrottlePauseMs?: number;
+  burst?: number;
+}
+
 export class RateLimiter {
   readonly rate: number;
   private readonly burst: number;
@@ -21,13 +27,14 @@ export class RateLimiter {
   private readonly minPauseMs: number;
   private readonly maxPauseMs: number;
 
-  constructor(rate: number, opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {}) {
+  constructor(rate: number, opts: LimiterOptions = {}) {
     if (!Number.isInteger(rate) || rate < 1 || rate > 10_000) {
       throw new RangeError(`TPS limit must be an integer from 1 to 10000, got ${rate}`);
     }
     this.rate = rate;
-    // Up to 1/10 s worth of sends may go back to back; keeps pacing smooth at low rates.
-    this.burst = Math.max(1, Math.ceil(rate / 10));
+    // By default up to 1/10 s worth of sends may go back to back, which keeps outbound pacing
+    // smooth; policing someone else's traffic uses burst = rate (only the 1-second count matters).
+    this.burst = Math.max(1, Math.min(rate, opts.burst ?? Math.ceil(rate / 10)));
     this.tokens = this.burst;
     this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full (small) burst
     this.log = new Float64Array(rate).fill(-Infinity);
@@ -94,9 +101,6 @@ export class ThrottleOnly {
 
 export type Limiter = RateLimiter | ThrottleOnly;
 
-export function createLimiter(
-  rate: number | undefined,
-  opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {},
-): Limiter {
+export function createLimiter(rate: number | undefined, opts: LimiterOptions = {}): Limiter {
   return rate === undefined || rate <= 0 ? new ThrottleOnly(opts) : new RateLimiter(rate, opts);
 }
