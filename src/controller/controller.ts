@@ -1,0 +1,265 @@
+/**
+ * The in-cluster controller of one gateway pod: watchers → stores → work queue → reconcile →
+ * Gateway, with membership (who is alive), per-bind Leases (who runs what) and status writes.
+ *
+ *   Informer(SmppClientBind) ─┐                 ┌→ Reconciler.reconcileClient → Lease, Gateway, status
+ *   Informer(SmppServerBind) ─┼→ WorkQueue(key) ┤
+ *   Informer(Secret) ─────────┘  (+ resync,     └→ Reconciler.reconcileServer → Gateway, status
+ *   Membership(Leases) ─────────  membership, Gateway 'status' events)
+ */
+import {
+  CoordinationV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  CLIENT_BIND_PLURAL,
+  GROUP,
+  SERVER_BIND_PLURAL,
+  VERSION,
+  type SmppClientBind,
+  type SmppServerBind,
+} from '../api/index.js';
+import { preferredOwner } from '../kube/hrw.js';
+import { Informer } from '../kube/informer.js';
+import { WorkQueue } from '../kube/workqueue.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { BindKind, GatewayPort, StatusListener } from './contracts.js';
+import { objectKey } from './contracts.js';
+import { secretKeysOf } from './desired-state.js';
+import { KubeEventSink, KubeObjectWriter } from './kube-writer.js';
+import { BindLeaseTable } from './bind-leases.js';
+import { Membership, errText } from './membership.js';
+import { Reconciler } from './reconcile.js';
+import { GatewayRuntime } from './runtime.js';
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  gateway: GatewayPort;
+  podName: string;
+  /** where membership Leases live (the operator's own namespace) */
+  podNamespace: string;
+  /** empty or undefined: all namespaces */
+  namespaces?: string[];
+  /** bind and membership Lease duration; default 15 s */
+  leaseDurationMs?: number;
+  /** every key is reconciled again this often; default 5 min */
+  resyncMs?: number;
+  /** parallel reconciles; default 4 */
+  workers?: number;
+  /** minimum time between two status writes of one bind; default 1 s */
+  statusMinIntervalMs?: number;
+  /** how long a deleted or handed-off bind may take to unbind before its Lease is released; default 5 s */
+  unbindTimeoutMs?: number;
+  log: Logger;
+  metrics?: Pick<Metrics, 'reconcile' | 'reconcileDuration' | 'leasesHeld'>;
+}
+
+export interface RunningController {
+  stop(): Promise<void>;
+  /** live pods as this pod sees them (sorted) */
+  livePods(): string[];
+  /** client binds whose Lease this pod holds */
+  ownedClientBinds(): string[];
+  /** resolves once every informer has listed once and membership has been written */
+  ready: Promise<void>;
+}
+
+const CLIENT = 'c|';
+const SERVER = 's|';
+
+export async function startController(o: ControllerOptions): Promise<RunningController> {
+  const log = o.log.child({ component: 'controller', pod: o.podName });
+  const leaseDurationMs = o.leaseDurationMs ?? 15_000;
+  const resyncMs = o.resyncMs ?? 300_000;
+  const namespaces = o.namespaces?.filter((n) => n.length > 0) ?? [];
+  const kc = o.kubeConfig;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+
+  const clients = new Informer<KubernetesObject>(
+    kc,
+    { resource: { apiVersion: API_VERSION, plural: CLIENT_BIND_PLURAL }, namespaces },
+    log,
+  );
+  const servers = new Informer<KubernetesObject>(
+    kc,
+    { resource: { apiVersion: API_VERSION, plural: SERVER_BIND_PLURAL }, namespaces },
+    log,
+  );
+  const secrets = new Informer<V1Secret>(
+    kc,
+    { resource: { apiVersion: 'v1', plural: 'secrets' }, namespaces },
+    log,
+  );
+
+  // The informers hold raw API objects; these are the two bind kinds' views of them.
+  const clientList = (): SmppClientBind[] => clients.list() as unknown as SmppClientBind[];
+  const serverList = (): SmppServerBind[] => servers.list() as unknown as SmppServerBind[];
+  const clientGet = (ns: string, name: string): SmppClientBind | undefined =>
+    clients.get(name, ns) as unknown as SmppClientBind | undefined;
+  const serverGet = (ns: string, name: string): SmppServerBind | undefined =>
+    servers.get(name, ns) as unknown as SmppServerBind | undefined;
+
+  let stopped = false;
+  function enqueue(key: string): void {
+    if (!stopped) queue.add(key);
+  }
+  function enqueueAll(): void {
+    for (const b of clientList()) enqueue(CLIENT + objectKey(b.metadata));
+    for (const b of serverList()) enqueue(SERVER + objectKey(b.metadata));
+  }
+
+  const runtime = new GatewayRuntime(o.gateway, log);
+  const leases = new BindLeaseTable({
+    api: coordination,
+    holder: o.podName,
+    durationMs: leaseDurationMs,
+    log,
+    onLost: (key) => {
+      // Fencing: the session stops now, before the Lease can expire and another pod bind.
+      runtime.setClient(key, undefined);
+      runtime.flush();
+      enqueue(CLIENT + key);
+    },
+    onCountChange: (n) => o.metrics?.leasesHeld.set(n),
+  });
+
+  const membership = new Membership({
+    api: coordination,
+    namespace: o.podNamespace,
+    podName: o.podName,
+    durationMs: leaseDurationMs,
+    log,
+    onChange: (live) => {
+      log.info({ live }, 'gateway pods changed');
+      enqueueAll();
+    },
+  });
+
+  const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log);
+  const events = new KubeEventSink(kc, o.podName, log);
+
+  const reconciler = new Reconciler({
+    self: o.podName,
+    log,
+    secrets: (ns, name) => secrets.get(name, ns),
+    livePods: () => membership.live(),
+    preferredOwner: (key, live) => preferredOwner(key, live),
+    leases,
+    runtime,
+    writer,
+    events,
+    acquireRetryMs: Math.max(250, Math.floor(leaseDurationMs / 5)),
+    statusMinIntervalMs: o.statusMinIntervalMs ?? 1_000,
+    unbindTimeoutMs: o.unbindTimeoutMs ?? 5_000,
+  });
+
+  const handle = async (qkey: string): Promise<{ requeueAfterMs: number } | void> => {
+    const kind: BindKind = qkey.startsWith(CLIENT) ? 'SmppClientBind' : 'SmppServerBind';
+    const key = qkey.slice(2);
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const started = process.hrtime.bigint();
+    try {
+      const action =
+        kind === 'SmppClientBind'
+          ? await reconciler.reconcileClient(key, clientGet(ns, name))
+          : await reconciler.reconcileServer(key, serverGet(ns, name));
+      o.metrics?.reconcile.labels({ kind, result: 'ok' }).inc();
+      if (action.requeueAfterMs !== undefined) return { requeueAfterMs: action.requeueAfterMs };
+    } catch (err) {
+      o.metrics?.reconcile.labels({ kind, result: 'error' }).inc();
+      log.warn(
+        { namespace: ns, bind: name, kind, err: errText(err) },
+        'reconcile failed; retrying with backoff',
+      );
+      throw err;
+    } finally {
+      runtime.flush();
+      const s = Number(process.hrtime.bigint() - started) / 1e9;
+      o.metrics?.reconcileDuration.labels({ kind }).observe(s);
+    }
+  };
+  const queue = new WorkQueue(handle, { concurrency: o.workers ?? 4, baseDelayMs: 500, maxDelayMs: 30_000 });
+
+  // Informer events → keys. Secrets map to the binds that read them.
+  for (const [inf, prefix] of [
+    [clients, CLIENT],
+    [servers, SERVER],
+  ] as const) {
+    const on = (obj: KubernetesObject): void =>
+      enqueue(prefix + `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`);
+    inf.on('add', on);
+    inf.on('update', on);
+    inf.on('delete', on);
+  }
+  const onSecret = (s: V1Secret): void => {
+    const key = `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`;
+    for (const b of clientList()) if (secretKeysOf(b).includes(key)) enqueue(CLIENT + objectKey(b.metadata));
+    for (const b of serverList()) if (secretKeysOf(b).includes(key)) enqueue(SERVER + objectKey(b.metadata));
+  };
+  secrets.on('add', onSecret);
+  secrets.on('update', onSecret);
+  secrets.on('delete', onSecret);
+
+  const onStatus: StatusListener = (kind, namespace, name) => {
+    enqueue((kind === 'SmppClientBind' ? CLIENT : SERVER) + `${namespace}/${name}`);
+  };
+  o.gateway.on('status', onStatus);
+
+  // Liveness changes without events (a Lease simply stops being renewed): look every so often.
+  const livenessTimer = setInterval(
+    () => membership.reevaluate(),
+    Math.max(200, Math.floor(leaseDurationMs / 4)),
+  );
+  livenessTimer.unref();
+  const resyncTimer = setInterval(enqueueAll, resyncMs);
+  resyncTimer.unref();
+
+  clients.start();
+  servers.start();
+  secrets.start();
+  const ready = (async () => {
+    await Promise.all([clients.waitForSync(), servers.waitForSync(), secrets.waitForSync()]);
+    await membership.start();
+    queue.start();
+    enqueueAll();
+    log.info(
+      { namespaces: namespaces.length > 0 ? namespaces : 'all', leaseDurationMs, live: membership.live() },
+      'controller started',
+    );
+  })();
+  ready.catch((err: unknown) => log.error({ err: errText(err) }, 'controller failed to start'));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    ready,
+    livePods: () => membership.live(),
+    ownedClientBinds: () => leases.keys(),
+    stop: () => {
+      stopping ??= (async () => {
+        clearInterval(livenessTimer);
+        clearInterval(resyncTimer);
+        o.gateway.off('status', onStatus);
+        stopped = true;
+        await queue.shutdown();
+        // Leave the membership first so the others start preferring themselves for our binds,
+        // then unbind every session cleanly and only then free the Leases they wait on.
+        await membership.stop();
+        runtime.clearClients();
+        runtime.flush();
+        await runtime.allClientsStopped(o.unbindTimeoutMs ?? 5_000);
+        await leases.releaseAll();
+        await Promise.all([clients.stop(), servers.stop(), secrets.stop()]);
+        log.info('controller stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Writes of the reconcile layer: finalizers (merge patch with a resourceVersion precondition,
+ * so a stale cache can never drop someone else's finalizer), status through src/kube's
+ * StatusWriter (status subresource only, skipped when unchanged, recomputed on 409), and Events
+ * through src/kube's EventRecorder (aggregated). Conflicts surface as errors; the queue retries.
+ */
+import {
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { CLIENT_BIND_PLURAL, SERVER_BIND_PLURAL } from '../api/index.js';
+import { EventRecorder } from '../kube/events.js';
+import { StatusWriter, type StatusObject } from '../kube/status-writer.js';
+import type { Logger } from '../log.js';
+import type {
+  BindKind,
+  ClientBindStatusShape,
+  ServerBindStatusShape,
+  SmppClientBind,
+  SmppServerBind,
+} from './contracts.js';
+import { FINALIZER } from './contracts.js';
+import { httpStatus } from './membership.js';
+import type { EventSink, EventType, ObjectWriter } from './reconcile.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function plural(kind: BindKind): string {
+  return kind === 'SmppClientBind' ? CLIENT_BIND_PLURAL : SERVER_BIND_PLURAL;
+}
+
+export class KubeObjectWriter implements ObjectWriter {
+  private readonly status: StatusWriter;
+
+  constructor(
+    private readonly api: CustomObjectsApi,
+    private readonly gv: { group: string; version: string },
+    log: Logger,
+  ) {
+    this.status = new StatusWriter(api, log);
+  }
+
+  get stats(): { writes: number; skipped: number; conflicts: number } {
+    return this.status.stats;
+  }
+
+  private async patchFinalizers(
+    kind: BindKind,
+    obj: SmppClientBind | SmppServerBind,
+    finalizers: string[],
+  ): Promise<void> {
+    try {
+      await this.api.patchNamespacedCustomObject(
+        {
+          ...this.gv,
+          plural: plural(kind),
+          namespace: obj.metadata.namespace,
+          name: obj.metadata.name,
+          body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
+        },
+        mergePatch,
+      );
+    } catch (err) {
+      // Gone already: nothing left to protect or release.
+      if (httpStatus(err) === 404) return;
+      throw err;
+    }
+  }
+
+  async addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void> {
+    const current = obj.metadata.finalizers ?? [];
+    if (current.includes(FINALIZER)) return;
+    await this.patchFinalizers(kind, obj, [...current, FINALIZER]);
+  }
+
+  async removeFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void> {
+    const current = obj.metadata.finalizers ?? [];
+    if (!current.includes(FINALIZER)) return;
+    await this.patchFinalizers(
+      kind,
+      obj,
+      current.filter((f) => f !== FINALIZER),
+    );
+  }
+
+  async writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void> {
+    await this.status.update(
+      { ...this.gv, plural: CLIENT_BIND_PLURAL, namespace: obj.metadata.namespace, name: obj.metadata.name },
+      () => status as StatusObject,
+      obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+    );
+  }
+
+  async writeServerStatus(
+    obj: SmppServerBind,
+    compute: (current: ServerBindStatusShape | undefined) => ServerBindStatusShape,
+  ): Promise<void> {
+    // Several pods write their own sessions into one list: the writer's resourceVersion
+    // precondition and recompute-on-conflict keep every pod's entries.
+    await this.status.update(
+      { ...this.gv, plural: SERVER_BIND_PLURAL, namespace: obj.metadata.namespace, name: obj.metadata.name },
+      (current) => compute(current as ServerBindStatusShape | undefined) as StatusObject,
+      obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+    );
+  }
+}
+
+/** The reconciler's EventSink over src/kube's EventRecorder (best effort, aggregated). */
+export class KubeEventSink implements EventSink {
+  private readonly recorder: EventRecorder;
+
+  constructor(kc: KubeConfig, podName: string, log: Logger) {
+    this.recorder = new EventRecorder(
+      kc.makeApiClient(CoreV1Api),
+      { component: 'smpp-operator', instance: podName },
+      log,
+    );
+  }
+
+  emit(
+    obj: SmppClientBind | SmppServerBind,
+    kind: BindKind,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void {
+    void this.recorder.emit(
+      {
+        apiVersion: obj.apiVersion,
+        kind,
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+        ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+      },
+      type,
+      reason,
+      message,
+    );
+  }
+}
