@@ -1,0 +1,103 @@
+// A small CRD of our own for the kube/ primitives' tests (the operator's real CRDs live in crds/).
+import { ApiException, ApiextensionsV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { eventually } from './helpers.js';
+
+export const WIDGET = {
+  group: 'kubetest.smpp.omnimessage.io',
+  version: 'v1',
+  plural: 'widgets',
+  kind: 'Widget',
+} as const;
+
+export interface Widget {
+  apiVersion: string;
+  kind: 'Widget';
+  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; uid?: string };
+  spec: { size: number; note?: string };
+  status?: { phase?: string; observedGeneration?: number; message?: string };
+}
+
+export function widget(name: string, size = 1): Widget {
+  return {
+    apiVersion: `${WIDGET.group}/${WIDGET.version}`,
+    kind: 'Widget',
+    metadata: { name },
+    spec: { size },
+  };
+}
+
+const crd = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${WIDGET.plural}.${WIDGET.group}` },
+  spec: {
+    group: WIDGET.group,
+    scope: 'Namespaced',
+    names: { plural: WIDGET.plural, singular: 'widget', kind: WIDGET.kind, listKind: 'WidgetList' },
+    versions: [
+      {
+        name: WIDGET.version,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                required: ['size'],
+                properties: {
+                  size: { type: 'integer', minimum: 1, maximum: 100 },
+                  note: { type: 'string' },
+                },
+              },
+              status: {
+                type: 'object',
+                properties: {
+                  phase: { type: 'string', enum: ['Pending', 'Ready', 'Error'] },
+                  observedGeneration: { type: 'integer' },
+                  message: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+/** Installs the Widget CRD (idempotent) and waits until widgets can be listed. */
+export async function ensureWidgetCrd(kc: KubeConfig): Promise<void> {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  try {
+    await ext.createCustomResourceDefinition({ body: crd });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+  }
+  await eventually(
+    async () => {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
+    },
+    30_000,
+    'Widget CRD Established',
+  );
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  // Established is set before the resource is served by every handler; list until it works.
+  await eventually(
+    async () => {
+      await objects.listClusterCustomObject({ ...WIDGET });
+      return true;
+    },
+    30_000,
+    'widgets served',
+  );
+}
