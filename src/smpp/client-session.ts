@@ -187,6 +187,9 @@ export class ClientSession extends EventEmitter {
     if (this._state === 'stopped' || this.stopping) {
       return Promise.reject(new SmppClosedError('SMPP session stopped'));
     }
+    if (this._state === 'idle') {
+      return Promise.reject(new SmppClosedError('SMPP session not started'));
+    }
     return new Promise<PDU>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject, queuedAt: performance.now(), sentAt: 0 });
       if (this.bound) this.pump();

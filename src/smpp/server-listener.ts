@@ -242,7 +242,11 @@ export class SmppListener extends EventEmitter {
   listen(): Promise<{ port: number }> {
     const onSession = (session: InstanceType<typeof smpp.Session>): void => this.accept(session);
     const server = this.opts.tls
-      ? smpp.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, onSession)
+      ? // A TLS peer that never finishes its handshake must not hold a connection slot for long.
+        smpp.createServer(
+          { key: this.opts.tls.key, cert: this.opts.tls.cert, handshakeTimeout: this.bindTimeoutMs },
+          onSession,
+        )
       : smpp.createServer(onSession);
     server.maxConnections = this.opts.maxConnections;
     server.on('drop', (d: unknown) => {
