@@ -134,7 +134,14 @@ export const command: Command = {
     }
     const log = createLogger().child({ component: 'devcore' });
     opts.log = log;
-    const core = await startDevCore(opts);
+    let core;
+    try {
+      core = await startDevCore(opts);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      console.error(`devcore: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 8080} (${code})`);
+      return 1;
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'devcore stopping');

@@ -130,8 +130,8 @@ export class MessageStore {
     return this.entries.size;
   }
 
-  /** POST /api/messages. `via` tells MO (api) from test enqueues apart in the stats. */
-  create(input: Record<string, unknown>, via: 'api' | 'devcore' = 'api'): MessageRecord {
+  /** POST /api/messages (via 'api': MO) or a test enqueue (via 'devcore', the default in process). */
+  create(input: Record<string, unknown>, via: 'api' | 'devcore' = 'devcore'): MessageRecord {
     const errors: Record<string, string[]> = {};
     for (const f of REQUIRED) {
       const v = input[f];
