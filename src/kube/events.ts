@@ -1,0 +1,154 @@
+/**
+ * Kubernetes Events (core/v1) for binds, as `kubectl describe` shows them. Repeats of the same
+ * event (same object, type, reason and message) within the aggregation window bump the count of
+ * one Event instead of creating new ones, so a flapping connection can't flood etcd. Emitting
+ * never throws: events are best effort and logged when they fail.
+ */
+import { randomBytes } from 'node:crypto';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { httpStatusOf } from './http.js';
+
+export interface EventObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorderOptions {
+  /** source.component / reportingController, e.g. "smpp-operator" */
+  component: string;
+  /** the pod name: source.host and reportingInstance */
+  instance: string;
+  /** repeats within this window update one Event; default 10 min */
+  aggregateWindowMs?: number;
+  /** forget series after this many distinct keys (memory bound); default 4096 */
+  maxSeries?: number;
+}
+
+interface Series {
+  name: string;
+  namespace: string;
+  count: number;
+  first: Date;
+  last: number;
+}
+
+const MAX_MESSAGE = 1024;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class EventRecorder {
+  private readonly series = new Map<string, Series>();
+  private readonly windowMs: number;
+  private readonly maxSeries: number;
+  readonly stats = { created: 0, updated: 0, failed: 0 };
+
+  constructor(
+    private readonly api: CoreV1Api,
+    private readonly opts: EventRecorderOptions,
+    private readonly log: Logger,
+  ) {
+    this.windowMs = opts.aggregateWindowMs ?? 600_000;
+    this.maxSeries = opts.maxSeries ?? 4096;
+  }
+
+  /** Records an event on `obj`; resolves when written (or failed and logged). */
+  async emit(obj: EventObjectRef, type: EventType, reason: string, message: string): Promise<void> {
+    const msg = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
+    const key = [obj.namespace, obj.kind, obj.name, obj.uid ?? '', type, reason, msg].join('\u0000');
+    const nowMs = Date.now();
+    const s = this.series.get(key);
+    try {
+      if (s && nowMs - s.last < this.windowMs) {
+        s.count++;
+        s.last = nowMs;
+        try {
+          await this.api.patchNamespacedEvent(
+            {
+              name: s.name,
+              namespace: s.namespace,
+              body: { count: s.count, lastTimestamp: new Date(nowMs) },
+            },
+            mergePatch,
+          );
+          this.stats.updated++;
+          return;
+        } catch (err) {
+          if (httpStatusOf(err) !== 404) throw err;
+          // The Event expired (events have a TTL); start a new series.
+        }
+      }
+      const ev = this.build(obj, type, reason, msg, nowMs);
+      await this.api.createNamespacedEvent({ namespace: obj.namespace, body: ev });
+      this.stats.created++;
+      this.remember(key, {
+        name: ev.metadata.name ?? '',
+        namespace: obj.namespace,
+        count: 1,
+        first: new Date(nowMs),
+        last: nowMs,
+      });
+    } catch (err) {
+      this.stats.failed++;
+      this.log.warn(
+        {
+          namespace: obj.namespace,
+          bind: obj.name,
+          reason,
+          status: httpStatusOf(err),
+          err: (err as Error).message,
+        },
+        'could not record event',
+      );
+    }
+  }
+
+  private build(
+    obj: EventObjectRef,
+    type: EventType,
+    reason: string,
+    message: string,
+    nowMs: number,
+  ): CoreV1Event {
+    const t = new Date(nowMs);
+    return {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {
+        // Same shape as client-go: <object>.<unique suffix>.
+        name: `${obj.name}.${nowMs.toString(16)}${randomBytes(3).toString('hex')}`,
+        namespace: obj.namespace,
+      },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.name,
+        namespace: obj.namespace,
+        uid: obj.uid,
+        resourceVersion: obj.resourceVersion,
+      },
+      type,
+      reason,
+      message,
+      count: 1,
+      firstTimestamp: t,
+      lastTimestamp: t,
+      source: { component: this.opts.component, host: this.opts.instance },
+      reportingComponent: this.opts.component,
+      reportingInstance: this.opts.instance,
+    };
+  }
+
+  private remember(key: string, s: Series): void {
+    if (this.series.size >= this.maxSeries) {
+      const oldest = this.series.keys().next().value;
+      if (oldest !== undefined) this.series.delete(oldest);
+    }
+    this.series.set(key, s);
+  }
+}

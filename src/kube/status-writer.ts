@@ -1,0 +1,132 @@
+/**
+ * Writes a custom resource's status, only through the status subresource, only when it changes.
+ *
+ * The caller gives a function from the current status to the desired one (so it can keep
+ * condition lastTransitionTimes and merge other pods' entries). The writer sends a JSON merge
+ * patch of exactly the difference, guarded by the resourceVersion it was computed from: if the
+ * object changed meanwhile the server answers 409 and the writer re-reads and recomputes, so a
+ * status is never derived from a stale view, and an unchanged status costs no write at all.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { httpStatusOf } from './http.js';
+
+export interface StatusTarget {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type StatusObject = Record<string, unknown>;
+
+export interface StatusResource {
+  metadata?: { resourceVersion?: string; generation?: number };
+  status?: StatusObject;
+}
+
+export type WriteOutcome = 'written' | 'unchanged' | 'gone';
+
+export interface StatusWriterOptions {
+  /** re-read-and-retry rounds after 409 Conflict; default 5 */
+  maxConflictRetries?: number;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** RFC 7386 merge patch turning `from` into `to` (objects recurse; arrays and scalars replace). */
+export function mergePatchDiff(from: unknown, to: unknown): Json | undefined {
+  if (isDeepStrictEqual(from, to)) return undefined;
+  if (!isPlainObject(from) || !isPlainObject(to)) return normalize(to);
+  const patch: Record<string, Json> = {};
+  for (const key of Object.keys(from)) {
+    if (!(key in to) || to[key] === undefined) {
+      if (from[key] !== undefined) patch[key] = null;
+    }
+  }
+  for (const [key, value] of Object.entries(to)) {
+    if (value === undefined) continue;
+    const d = mergePatchDiff(from[key], value);
+    if (d !== undefined) patch[key] = d;
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function normalize(v: unknown): Json {
+  // Dates and other objects with toJSON become what the server would store.
+  return JSON.parse(JSON.stringify(v ?? null)) as Json;
+}
+
+export class StatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly maxRetries: number;
+  /** counters for metrics/tests */
+  readonly stats = { writes: 0, skipped: 0, conflicts: 0 };
+
+  constructor(
+    api: CustomObjectsApi,
+    private readonly log: Logger,
+    opts: StatusWriterOptions = {},
+  ) {
+    this.api = api;
+    this.maxRetries = opts.maxConflictRetries ?? 5;
+  }
+
+  /**
+   * Computes and writes the status. `current` (e.g. the informer's copy) saves the first read;
+   * after a conflict the object is read fresh. Resolves 'gone' if the object no longer exists.
+   */
+  async update(
+    target: StatusTarget,
+    desired: (current: StatusObject | undefined, obj: StatusResource) => StatusObject,
+    current?: StatusResource,
+  ): Promise<WriteOutcome> {
+    let obj = current;
+    for (let attempt = 0; ; attempt++) {
+      if (!obj) {
+        try {
+          obj = (await this.api.getNamespacedCustomObjectStatus({ ...target })) as StatusResource;
+        } catch (err) {
+          if (httpStatusOf(err) === 404) return 'gone';
+          throw err;
+        }
+      }
+      const want = normalize(desired(obj.status, obj));
+      const have = normalize(obj.status ?? {});
+      const statusPatch = mergePatchDiff(have, want);
+      if (statusPatch === undefined) {
+        this.stats.skipped++;
+        return 'unchanged';
+      }
+      try {
+        await this.api.patchNamespacedCustomObjectStatus(
+          {
+            ...target,
+            body: { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: statusPatch },
+          },
+          mergePatch,
+        );
+        this.stats.writes++;
+        return 'written';
+      } catch (err) {
+        const code = httpStatusOf(err);
+        if (code === 404) return 'gone';
+        if (code !== 409 || attempt >= this.maxRetries) throw err;
+        this.stats.conflicts++;
+        this.log.debug(
+          { namespace: target.namespace, bind: target.name, attempt },
+          'status conflict; re-reading',
+        );
+        obj = undefined;
+      }
+    }
+  }
+}
