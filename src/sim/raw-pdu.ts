@@ -192,3 +192,38 @@ export function garbageFrame(): Buffer {
   b.writeUInt32BE(0x7fffffff, 0);
   return b;
 }
+
+export interface FrameReader {
+  maxLength: number;
+  onBadLength(length: number): void;
+  /** One whole PDU; the buffer is only valid during the call. */
+  onFrame(frame: Buffer): void;
+}
+
+/**
+ * Sink mode's reader: takes the socket over from the library's PDU extractor so that each
+ * submit_sm costs a header read and a 20-odd-octet write, not a full decode. Frames the caller
+ * does not fast-path are handed back and decoded with the library.
+ */
+export function readFramesDirect(socket: Socket, r: FrameReader): void {
+  socket.removeAllListeners('readable'); // the library's extractor
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    let buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const length = buf.readUInt32BE(off);
+      if (length < HEADER || length > r.maxLength) {
+        pending = Buffer.alloc(0);
+        r.onBadLength(length);
+        return;
+      }
+      if (buf.length - off < length) break;
+      r.onFrame(buf.subarray(off, off + length));
+      if (socket.destroyed) return;
+      off += length;
+    }
+    pending = off >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
+    buf = pending;
+  });
+}

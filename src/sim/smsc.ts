@@ -13,6 +13,7 @@ import {
   garbageFrame,
   messageIdResp,
   parseSubmitBody,
+  readFramesDirect,
   SUBMIT_SM_RESP,
   type RawSubmit,
 } from './raw-pdu.js';
@@ -34,6 +35,7 @@ const ESME_RINVPASWD = E.ESME_RINVPASWD ?? 0x0e;
 const ESME_RINVSYSID = E.ESME_RINVSYSID ?? 0x0f;
 const ESME_RINVCMDID = E.ESME_RINVCMDID ?? 0x03;
 const ESME_RINVCMDLEN = E.ESME_RINVCMDLEN ?? 0x02;
+const SUBMIT_SM = 0x00000004;
 
 export interface SimUser {
   systemId: string;
@@ -335,11 +337,14 @@ export class SmscSim extends EventEmitter {
     this.counters.activeSessions++;
     this.sessions.set(s.id, s);
     socket.setNoDelay(true);
-    s.lastFrame = captureFrames(socket, {
-      keep: !this.sink,
-      maxLength: smpp.PDU.maxLength,
-      onBadLength: (length) => this.onBadFrame(s, length),
-    });
+    const onBadLength = (length: number): void => this.onBadFrame(s, length);
+    if (this.sink)
+      readFramesDirect(socket, {
+        maxLength: smpp.PDU.maxLength,
+        onBadLength,
+        onFrame: (f) => this.sinkFrame(s, f),
+      });
+    else s.lastFrame = captureFrames(socket, { keep: true, maxLength: smpp.PDU.maxLength, onBadLength });
     session.on('pdu', (pdu: PDU) => {
       try {
         this.onPdu(s, pdu);
@@ -503,16 +508,36 @@ export class SmscSim extends EventEmitter {
     return this.idHex ? n.toString(16).toUpperCase().padStart(8, '0') : String(n);
   }
 
-  /** Sink mode: count and ack; responses written in one batch per read burst. */
+  /**
+   * Sink mode: a bound submit_sm is counted and acked from its header alone, responses written in
+   * one batch per read burst; every other PDU goes through the library's decoder as usual.
+   */
+  private sinkFrame(s: LiveSession, frame: Buffer): void {
+    const commandId = frame.readUInt32BE(4);
+    if (commandId === SUBMIT_SM && s.systemId !== undefined && s.bindType !== 'receiver') {
+      this.counters.submits++;
+      this.counters.submitsAcked++;
+      this.writeBatched(s, messageIdResp(SUBMIT_SM_RESP, frame.readUInt32BE(12), 0, this.nextMessageId()));
+      if (this.waiters.length > 0) this.checkWaiters();
+      return;
+    }
+    let pdu: PDU;
+    try {
+      pdu = new smpp.PDU(Buffer.from(frame));
+    } catch (err) {
+      this.counters.decodeErrors++;
+      this.log.warn({ err, session: s.id }, 'undecodable PDU; closing session');
+      s.session.destroy();
+      return;
+    }
+    s.session.emit('pdu', pdu);
+  }
+
+  /** Sink mode, a submit_sm that is not on a bound transmitter/transceiver. */
   private sinkSubmit(s: LiveSession, pdu: PDU): void {
-    const bound = s.systemId !== undefined && s.bindType !== 'receiver';
     this.counters.submits++;
-    const buf = bound
-      ? messageIdResp(SUBMIT_SM_RESP, pdu.sequence_number, 0, this.nextMessageId())
-      : messageIdResp(SUBMIT_SM_RESP, pdu.sequence_number, ESME_RINVBNDSTS, '');
-    if (bound) this.counters.submitsAcked++;
-    this.writeBatched(s, buf);
-    if (this.waiters.length > 0) this.checkWaiters();
+    this.counters.submitErrors++;
+    this.writeBatched(s, messageIdResp(SUBMIT_SM_RESP, pdu.sequence_number, ESME_RINVBNDSTS, ''));
   }
 
   private writeBatched(s: LiveSession, buf: Buffer): void {

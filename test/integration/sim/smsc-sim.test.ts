@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import smpp from 'smpp';
 import { createLogger } from '../../../src/log.js';
 import {
   startSmscSim,
@@ -590,5 +591,46 @@ describe('smsc-sim sink mode', () => {
     expect(sim.state.stats()).toMatchObject({ submits: 200, submitsAcked: 200, receiptsSent: 0 });
     expect(sim.state.messages().messages).toHaveLength(0);
     await expect(sim.state.waitForSubmits(1000, 50)).rejects.toThrow(/200\/1000/);
+  });
+
+  it('still binds, answers enquire_link, rejects unbound submits and closes on garbage', async () => {
+    await start({ sink: true });
+    const unbound = await connectRaw(sim.smppPort);
+    clients.push(unbound);
+    expect((await unbound.submit({})).command_status).toBe(0x04);
+    const bad = await connectRaw(sim.smppPort);
+    clients.push(bad);
+    expect((await bad.bind('transceiver', 'acme', 'nope')).command_status).toBe(0x0e);
+    const c = await bound();
+    expect((await c.request('enquire_link')).command).toBe('enquire_link_resp');
+    // Two PDUs in one write, split mid-frame across writes: framing must hold.
+    const twoSubmits = Buffer.concat([
+      new smpp.PDU('submit_sm', {
+        sequence_number: 901,
+        destination_addr: '1',
+        short_message: Buffer.from('a'),
+      }).toBuffer(),
+      new smpp.PDU('submit_sm', {
+        sequence_number: 902,
+        destination_addr: '2',
+        short_message: Buffer.from('b'),
+      }).toBuffer(),
+    ]);
+    c.session.socket.write(twoSubmits.subarray(0, 30));
+    await new Promise((r) => setTimeout(r, 20));
+    c.session.socket.write(twoSubmits.subarray(30));
+    await sim.state.waitForSubmits(3, 10_000);
+    expect((await c.request('unbind')).command).toBe('unbind_resp');
+    await c.closed;
+    const g = await connectRaw(sim.smppPort);
+    clients.push(g);
+    g.session.socket.write(Buffer.from('ffffffff0000000400000000', 'hex'));
+    await g.closed;
+    expect(sim.state.stats()).toMatchObject({
+      decodeErrors: 1,
+      submits: 3,
+      submitsAcked: 2,
+      bindFailures: 1,
+    });
   });
 });
