@@ -1,7 +1,7 @@
 // Resolve hook for running benchmarks straight from TypeScript sources with Node's built-in type
 // stripping: source imports say `./x.js` (NodeNext style) while the file on disk is `./x.ts`.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 export async function resolve(specifier, context, nextResolve) {
   if (
