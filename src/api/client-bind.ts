@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
 import {
   addressingSchema,
   bindTypeSchema,
@@ -13,8 +13,9 @@ import {
   suspendSchema,
   systemIdSchema,
   tpsLimitSchema,
-  DNS_SUBDOMAIN_PATTERN,
-  SECRET_KEY_PATTERN,
+  matching,
+  secretKey,
+  secretName,
 } from './fields.js';
 
 /** Host names (RFC 1123, upper case tolerated) or IPv4/IPv6 literals without brackets. */
@@ -34,23 +35,8 @@ const tlsSchema = field(
     caSecretRef: field(
       z
         .strictObject({
-          name: field(
-            z
-              .string()
-              .min(1, 'must name a Secret')
-              .max(253, 'must be at most 253 characters')
-              .regex(new RegExp(DNS_SUBDOMAIN_PATTERN), 'must be a valid Secret name'),
-            'Secret in the same namespace holding the PEM CA bundle.',
-          ),
-          key: field(
-            z
-              .string()
-              .min(1, 'must name a key of the Secret')
-              .max(253, 'must be at most 253 characters')
-              .regex(new RegExp(SECRET_KEY_PATTERN), 'must be a valid Secret key')
-              .default('ca.crt'),
-            'Key within the Secret.',
-          ),
+          name: secretName('Secret in the same namespace holding the PEM CA bundle.'),
+          key: secretKey('Key within the Secret.').default('ca.crt'),
         })
         .optional(),
       'CA bundle that signs the SMSC certificate, when it is not signed by a public CA.',
@@ -109,7 +95,7 @@ const reconnectSchema = field(
   'Reconnect backoff: exponential from minDelay up to maxDelay, with jitter, on a fresh session each time.',
   [
     {
-      rule: '!has(self.minDelay) || !has(self.maxDelay) || duration(self.minDelay) <= duration(self.maxDelay)',
+      rule: `!has(self.minDelay) || !has(self.maxDelay) || !self.minDelay.matches(r'${DURATION_PATTERN}') || !self.maxDelay.matches(r'${DURATION_PATTERN}') || duration(self.minDelay) <= duration(self.maxDelay)`,
       message: 'reconnect.minDelay must not be longer than reconnect.maxDelay',
       fieldPath: '.minDelay',
       path: ['minDelay'],
@@ -122,12 +108,9 @@ export const clientBindSpecSchema = field(
   z.strictObject({
     smscName: smscNameSchema.optional(),
     host: field(
-      z
-        .string()
-        .min(1, 'must not be empty')
-        .max(253, 'must be at most 253 characters')
-        .regex(new RegExp(HOST_PATTERN), 'must be a host name or an IP address (no scheme, no port)'),
+      z.string().min(1, 'must not be empty').max(253, 'must be at most 253 characters'),
       'Host name or IP address of the carrier SMSC.',
+      [matching(HOST_PATTERN, 'must be a host name or an IP address (no scheme, no port)')],
     ),
     port: intRange(1, 65535, 'TCP port of the SMSC.').default(2775),
     bindType: field(

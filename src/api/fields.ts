@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './duration.js';
-import { IP_OR_CIDR_PATTERN, isIpOrCidr } from './ip.js';
+import { isIpOrCidr } from './ip.js';
 
 /** An `x-kubernetes-validations` entry. */
 export interface CelRule {
@@ -45,6 +45,17 @@ export function field<T extends z.ZodType>(
   return s.meta(meta);
 }
 
+/**
+ * A regular-expression check published as a CEL rule rather than an OpenAPI `pattern`, so the
+ * apiserver answers with the message instead of "should match '^[a-z0-9]...'". The pattern is
+ * kept to the RE2/JavaScript common subset and inserted as a CEL raw string.
+ */
+export function matching(pattern: string, message: string): Rule<string> {
+  if (pattern.includes("'")) throw new Error(`pattern ${pattern} cannot be a CEL raw string`);
+  const re = new RegExp(pattern);
+  return { rule: `self.matches(r'${pattern}')`, message, check: (v: string) => re.test(v) };
+}
+
 export function intRange(min: number, max: number, description: string): z.ZodInt {
   const msg = `must be a whole number between ${min} and ${max}`;
   return field(z.int(msg).min(min, msg).max(max, msg), description);
@@ -56,14 +67,13 @@ export function duration(min: string, max: string, description: string): z.ZodSt
   const hi = parseDuration(max);
   const range = `must be between ${formatDuration(lo)} and ${formatDuration(hi)}`;
   return field(
-    z
-      .string()
-      .max(32, 'is too long for a duration')
-      .regex(new RegExp(DURATION_PATTERN), 'must be a duration with a unit, e.g. "500ms", "30s", "1m"'),
+    z.string().max(32, 'is too long for a duration'),
     `${description} A duration with a unit, e.g. "500ms", "30s", "1m"; between ${min} and ${max}.`,
     [
+      matching(DURATION_PATTERN, DURATION_MESSAGE),
       {
-        rule: `duration(self) >= duration('${min}') && duration(self) <= duration('${max}')`,
+        // Guarded: on a malformed value duration() would fail with a type-conversion error.
+        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) >= duration('${min}') && duration(self) <= duration('${max}'))`,
         message: range,
         check: (v: string) => !isDuration(v) || (parseDuration(v) >= lo && parseDuration(v) <= hi),
       },
@@ -71,34 +81,29 @@ export function duration(min: string, max: string, description: string): z.ZodSt
   );
 }
 
+export const DURATION_MESSAGE = 'must be a duration with a unit, e.g. "500ms", "30s", "1m"';
+
 export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 
-function secretName(description: string): z.ZodString {
+export function secretName(description: string): z.ZodString {
   return field(
-    z
-      .string()
-      .min(1, 'must name a Secret')
-      .max(253, 'must be at most 253 characters')
-      .regex(
-        new RegExp(DNS_SUBDOMAIN_PATTERN),
+    z.string().min(1, 'must name a Secret').max(253, 'must be at most 253 characters'),
+    description,
+    [
+      matching(
+        DNS_SUBDOMAIN_PATTERN,
         'must be a valid Secret name (lower case letters, digits, "-" and ".")',
       ),
-    description,
+    ],
   );
 }
 
-function secretKey(description: string): z.ZodString {
+export function secretKey(description: string): z.ZodString {
   return field(
-    z
-      .string()
-      .min(1, 'must name a key of the Secret')
-      .max(253, 'must be at most 253 characters')
-      .regex(
-        new RegExp(SECRET_KEY_PATTERN),
-        'must be a valid Secret key (letters, digits, "-", "_" and ".")',
-      ),
+    z.string().min(1, 'must name a key of the Secret').max(253, 'must be at most 253 characters'),
     description,
+    [matching(SECRET_KEY_PATTERN, 'must be a valid Secret key (letters, digits, "-", "_" and ".")')],
   );
 }
 
@@ -119,25 +124,21 @@ export const BIND_TYPES: readonly BindType[] = bindTypeSchema.options;
 
 /** SMPP 3.4 system_id is a C-Octet String of at most 16 octets including the terminating NUL. */
 export const systemIdSchema = field(
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(15, 'must be at most 15 characters (SMPP 3.4 system_id limit)')
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  z.string().min(1, 'must not be empty').max(15, 'must be at most 15 characters (SMPP 3.4 system_id limit)'),
   'SMPP system_id (user name), 1-15 printable ASCII characters.',
+  [matching('^[!-~]*$', 'must be printable ASCII without spaces')],
 );
 
 /** Name the SMS core uses in dest_smsc/source_smsc. */
 export const smscNameSchema = field(
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(128, 'must be at most 128 characters')
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
+  z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  'Name the SMS core uses for this connection in dest_smsc/source_smsc (the header SMSc when polling). Defaults to metadata.name, applied by the gateway at run time.',
+  [
+    matching(
+      '^([A-Za-z0-9][A-Za-z0-9_.:-]*)?$',
       'must be letters, digits, "_", ".", ":" or "-", starting with a letter or digit',
     ),
-  'Name the SMS core uses for this connection in dest_smsc/source_smsc (the header SMSc when polling). Defaults to metadata.name, applied by the gateway at run time.',
+  ],
 );
 
 export const tpsLimitSchema = intRange(
@@ -239,7 +240,6 @@ export const ipAllowlistEntrySchema = field(
   'An IPv4/IPv6 address (treated as /32 or /128) or a CIDR block.',
   [],
   {
-    pattern: IP_OR_CIDR_PATTERN,
     'x-kubernetes-validations': [
       {
         rule: 'isIP(self) || isCIDR(self)',

@@ -103,7 +103,8 @@ describe('generated CRDs', () => {
       default: 'transceiver',
     });
     expect(at(spec, 'enquireLinkInterval')).toMatchObject({ type: 'string', default: '30s' });
-    expect(at(spec, 'enquireLinkInterval').pattern).toBeDefined();
+    // Formats are CEL rules with readable messages rather than bare `pattern`s.
+    expect(at(spec, 'host').pattern).toBeUndefined();
     // Nested defaults only apply when the parent exists, so the parents default to {}.
     expect(at(spec, 'reconnect').default).toEqual({});
     expect(at(spec, 'tls').default).toEqual({});
@@ -129,7 +130,15 @@ describe('generated CRDs', () => {
     expect(rules(at(spec, 'tls')).map((r) => r.message)).toContain(
       'tls.caSecretRef is only used when tls.enabled is true',
     );
-    expect(rules(at(spec, 'enquireLinkInterval'))[0]?.rule).toContain("duration(self) >= duration('1s')");
+    expect(rules(at(spec, 'enquireLinkInterval')).map((r) => r.message)).toEqual([
+      'must be a duration with a unit, e.g. "500ms", "30s", "1m"',
+      'must be between 1s and 1h',
+    ]);
+    expect(rules(at(spec, 'enquireLinkInterval'))[1]?.rule).toContain("duration(self) >= duration('1s')");
+    expect(rules(at(spec, 'host'))[0]).toMatchObject({
+      rule: expect.stringMatching(/^self\.matches\(r'\^.*\$'\)$/),
+      message: 'must be a host name or an IP address (no scheme, no port)',
+    });
     const sspec = at(version(server).schema.openAPIV3Schema, 'spec');
     expect(rules(at(sspec, 'ipAllowlist.[]'))[0]?.rule).toBe('isIP(self) || isCIDR(self)');
     // CEL cost estimation needs bounded strings and lists wherever a rule runs.
