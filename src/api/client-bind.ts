@@ -138,7 +138,7 @@ export const clientBindSpecSchema = field(
     tls: tlsSchema.prefault({}),
     tpsLimit: tpsLimitSchema.default(100),
     window: intRange(1, 1000, 'Maximum requests awaiting a response on the session.').default(10),
-    queueCheckInterval: queueCheckIntervalSchema.default(1000),
+    queueCheckInterval: queueCheckIntervalSchema.optional(),
     enquireLinkInterval: duration('1s', '1h', 'Interval of enquire_link keep-alives.').default('30s'),
     responseTimeout: duration(
       '100ms',

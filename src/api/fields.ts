@@ -150,7 +150,7 @@ export const tpsLimitSchema = intRange(
 export const queueCheckIntervalSchema = intRange(
   100,
   10000,
-  'How often, in milliseconds, to poll the SMS core for messages to send on this bind (seeds: queue_check_frequency).',
+  'How often, in milliseconds, to poll the SMS core for messages to send on this bind (seeds: queue_check_frequency). Unset: the gateway-wide SMPP_POLL_INTERVAL (default 100 ms).',
 );
 
 export const suspendSchema = field(

@@ -54,7 +54,7 @@ export const serverBindSpecSchema = field(
       10000,
       'Maximum submit_sm per second the partner may send; beyond it the partner gets ESME_RTHROTTLED.',
     ).default(100),
-    queueCheckInterval: queueCheckIntervalSchema.default(1000),
+    queueCheckInterval: queueCheckIntervalSchema.optional(),
     maxSessions: intRange(1, 1000, 'Maximum concurrent sessions of this partner, per gateway pod.').default(
       4,
     ),

@@ -97,7 +97,9 @@ describe('generated CRDs', () => {
     expect(spec.required).toEqual(['host', 'systemId', 'passwordSecretRef']);
     expect(at(spec, 'port')).toMatchObject({ type: 'integer', minimum: 1, maximum: 65535, default: 2775 });
     expect(at(spec, 'tpsLimit')).toMatchObject({ minimum: 1, maximum: 10000, default: 100 });
-    expect(at(spec, 'queueCheckInterval')).toMatchObject({ minimum: 100, maximum: 10000, default: 1000 });
+    expect(at(spec, 'queueCheckInterval')).toMatchObject({ minimum: 100, maximum: 10000 });
+    // Unset falls back to the gateway-wide SMPP_POLL_INTERVAL, so no schema default here.
+    expect(at(spec, 'queueCheckInterval')).not.toHaveProperty('default');
     expect(at(spec, 'bindType')).toMatchObject({
       enum: ['transmitter', 'receiver', 'transceiver'],
       default: 'transceiver',
