@@ -14,6 +14,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   adminKubeConfig,
+  compactEtcd,
   controlPlane,
   eventually,
   kubectl,
@@ -315,17 +316,3 @@ describe('test control plane', () => {
     }
   });
 });
-
-/** Compacts etcd's history up to its current revision through etcd's JSON gateway. */
-async function compactEtcd(etcdUrl: string): Promise<void> {
-  const range = await fetch(`${etcdUrl}/v3/kv/range`, {
-    method: 'POST',
-    body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
-  });
-  const body = (await range.json()) as { header: { revision: string } };
-  const res = await fetch(`${etcdUrl}/v3/kv/compaction`, {
-    method: 'POST',
-    body: JSON.stringify({ revision: body.header.revision, physical: true }),
-  });
-  expect(res.status).toBe(200);
-}

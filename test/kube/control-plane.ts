@@ -66,9 +66,13 @@ function infoFromEnv(env: Record<string, string>, owned: boolean): ControlPlaneI
 }
 
 /** Builds (cached) and starts a plane in a fresh temp dir; the watchdog stops it if we die. */
-export async function startControlPlane(): Promise<ControlPlaneInfo> {
+export async function startControlPlane(opts: { apiserverArgs?: string[] } = {}): Promise<ControlPlaneInfo> {
   const dir = await mkdtemp(join(tmpdir(), 'smpp-cp-'));
-  const stdout = await script(['start', dir], { ...process.env, SMPP_CP_OWNER_PID: String(process.pid) });
+  const stdout = await script(['start', dir], {
+    ...process.env,
+    SMPP_CP_OWNER_PID: String(process.pid),
+    SMPP_CP_APISERVER_EXTRA_ARGS: (opts.apiserverArgs ?? []).join(' '),
+  });
   return infoFromEnv(parseEnv(stdout), true);
 }
 

@@ -105,3 +105,17 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Compacts etcd's history up to its current revision (through etcd's JSON gateway). */
+export async function compactEtcd(etcdUrl: string): Promise<void> {
+  const range = await fetch(`${etcdUrl}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+  });
+  const body = (await range.json()) as { header: { revision: string } };
+  const res = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision: body.header.revision, physical: true }),
+  });
+  if (res.status !== 200) throw new Error(`etcd compaction failed: HTTP ${res.status} ${await res.text()}`);
+}
