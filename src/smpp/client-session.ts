@@ -77,6 +77,11 @@ const UNBIND_WAIT_MS = 5000;
  * Session per connection) and PDU encoding — while reading, sequencing and writing are done
  * here: the library's reader stalls after a decode error and its send() allocates a closure per
  * PDU, both of which matter at thousands of PDUs per second.
+ *
+ * Events: 'connecting' (), 'bound' (), 'bindFailed' (err) for any failure before bound (connect
+ * or TLS error, bind timeout, non-zero bind response), 'disconnected' (reason) when a bound
+ * session ends, 'throttled' () on ESME_RTHROTTLED, 'latency' ({ command, ms }) per submit_sm
+ * response, 'decodeError' (err). It never emits 'error'.
  */
 export class ClientSession extends EventEmitter {
   private readonly opts: ClientSessionOptions;
@@ -333,8 +338,9 @@ export class ClientSession extends EventEmitter {
 
   private onBindResp(session: LibSession, pdu: PDU): void {
     this.clearTimer('bindTimer');
-    if (pdu.command_status !== 0) {
-      const err = new SmppStatusError(pdu.command, pdu.command_status);
+    if (pdu.command_status !== 0 || pdu.command === 'generic_nack') {
+      // A generic_nack means the SMSC did not understand our bind at all.
+      const err = new SmppStatusError(pdu.command, pdu.command_status || Status.ESME_RINVCMDID);
       this.reportBindFailure(err);
       this.destroySession(session, err.message);
       return;

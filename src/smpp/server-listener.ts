@@ -203,6 +203,10 @@ class Conn {
 /**
  * The SMPP server partners bind to. Authenticates against a live table of binds, enforces the
  * per-bind limits, hands partner submit_sm to the gateway and sends deliver_sm back.
+ *
+ * Events: 'sessionBound' (info), 'sessionClosed' (info, reason), 'bindRejected' (BindRejection),
+ * 'decodeError' (err), and for metrics 'submitThrottled' (info) when a partner submit_sm is
+ * answered ESME_RTHROTTLED, 'connectionRefused' ({ peerAddress, reason }) at maxConnections.
  */
 export class SmppListener extends EventEmitter {
   private readonly opts: ListenerOptions;
@@ -685,6 +689,7 @@ export class SmppListener extends EventEmitter {
     }
     if (bs.inbound && bs.inbound.take() > 0) {
       c.write(pdu.response({ command_status: Status.ESME_RTHROTTLED }).toBuffer());
+      if (this.listenerCount('submitThrottled') > 0) this.emit('submitThrottled', info);
       return;
     }
     const h = this.handler;

@@ -15,6 +15,11 @@ import { Peer, once, waitFor, type PeerPdu } from './peer.js';
 const log = createLogger({ level: 'silent' });
 const cleanups: (() => Promise<void> | void)[] = [];
 
+// Sliding window used to count arrivals at the peer. The peer stamps a PDU when its event loop
+// gets to it, so on a loaded machine an early PDU can be stamped tens of ms late; 50 ms of that
+// is tolerated here. The limiter itself is exact over 1000 ms (fake-clock unit test).
+const WINDOW_AT_PEER_MS = 950;
+
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
@@ -218,7 +223,7 @@ describe('ClientSession: rate', () => {
     let worst = 0;
     let j = 0;
     for (let i = 0; i < times.length; i++) {
-      while ((times[i] as number) - (times[j] as number) >= 1000) j++;
+      while ((times[i] as number) - (times[j] as number) >= WINDOW_AT_PEER_MS) j++;
       worst = Math.max(worst, i - j + 1);
     }
     expect(worst).toBeLessThanOrEqual(limit);
