@@ -66,6 +66,8 @@ export interface DevCore {
   /** /api answers 503 while true (the core is up but unwell). */
   unavailable: boolean;
   requests(): RequestRecord[];
+  /** /api requests by "METHOD /path/{id} status", since start or the last reset. */
+  requestCounts(): Record<string, number>;
   setPollShape(shape: 'array' | 'envelope'): void;
   close(): Promise<void>;
 }
@@ -154,8 +156,19 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
   const faults: ActiveFault[] = [];
-  const reqLog: RequestRecord[] = [];
-  const reqLogSize = opts.requestLogSize ?? 1000;
+  // A ring: remembering must stay O(1) at benchmark rates.
+  const reqLogSize = Math.max(1, opts.requestLogSize ?? 1000);
+  let reqLog: (RequestRecord | undefined)[] = new Array<RequestRecord | undefined>(reqLogSize);
+  let reqLogNext = 0;
+  let apiCounts: Record<string, number> = {};
+  const requestsInOrder = (): RequestRecord[] => {
+    const out: RequestRecord[] = [];
+    for (let i = 0; i < reqLogSize; i++) {
+      const r = reqLog[(reqLogNext + i) % reqLogSize];
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  };
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let pollShape = opts.pollShape ?? 'array';
@@ -173,8 +186,10 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
       authorized,
     };
     if (typeof smsc === 'string') r.smsc = smsc;
-    reqLog.push(r);
-    if (reqLog.length > reqLogSize) reqLog.splice(0, reqLog.length - reqLogSize);
+    reqLog[reqLogNext] = r;
+    reqLogNext = (reqLogNext + 1) % reqLogSize;
+    const key = `${r.method} ${path.replace(/\/\d+(?=\/|$)/g, '/{id}')} ${status}`;
+    apiCounts[key] = (apiCounts[key] ?? 0) + 1;
   };
 
   const takeFault = (method: string, path: string): ActiveFault | undefined => {
@@ -364,6 +379,7 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
               frontends: frontends.stats(),
               faultsPending: faults.length,
               unavailable: core.unavailable,
+              requests: apiCounts,
             },
           ];
         case 'POST /devcore/messages':
@@ -375,7 +391,9 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
           store.clear();
           frontends.clear();
           faults.length = 0;
-          reqLog.length = 0;
+          reqLog = new Array<RequestRecord | undefined>(reqLogSize);
+          reqLogNext = 0;
+          apiCounts = {};
           core.unavailable = false;
           return [204];
         case 'POST /devcore/config': {
@@ -419,7 +437,7 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
           core.unavailable = false;
           return [200, { unavailable: false }];
         case 'GET /devcore/requests':
-          return [200, reqLog];
+          return [200, requestsInOrder()];
         default: {
           const m = /^\/devcore\/messages\/(\d+)$/.exec(path);
           if (m && method === 'GET') {
@@ -537,7 +555,8 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
     async up() {
       if (!listening) await listen();
     },
-    requests: () => reqLog.slice(),
+    requests: requestsInOrder,
+    requestCounts: () => ({ ...apiCounts }),
     setPollShape(shape) {
       pollShape = shape;
     },

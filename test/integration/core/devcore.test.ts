@@ -289,6 +289,31 @@ describe('devcore test controls', () => {
     expect(log[1]?.smsc).toBe('a');
   });
 
+  it('the request log keeps the last N requests in order and counts requests by route', async () => {
+    const c = await start({ requestLogSize: 3 });
+    c.store.create(mt('gw', 1));
+    await http('GET', '/api/status');
+    await poll('gw');
+    await http('PUT', '/api/messages/1');
+    await http('PATCH', '/api/messages/1', { body: { deliver_time: new Date().toISOString() } });
+    await http('GET', '/api/messages/77');
+    expect(c.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'PUT /api/messages/1 200',
+      'PATCH /api/messages/1 200',
+      'GET /api/messages/77 404',
+    ]);
+    expect(c.requestCounts()).toEqual({
+      'GET /api/status 200': 1,
+      'GET /api/messages 200': 1,
+      'PUT /api/messages/{id} 200': 1,
+      'PATCH /api/messages/{id} 200': 1,
+      'GET /api/messages/{id} 404': 1,
+    });
+    expect(((await http('GET', '/devcore/stats')).body as { requests: object }).requests).toEqual(
+      c.requestCounts(),
+    );
+  });
+
   it('hang and reset faults', async () => {
     const c = await start();
     c.injectFault({ mode: 'hang', method: 'get', path: '/api/status' });
