@@ -95,13 +95,16 @@ export class LeaseLock extends EventEmitter {
     this.schedule(0);
   }
 
-  /** Stops the loop; a held lease is kept until it expires (use release() to hand it over). */
+  /**
+   * Stops the background loop without releasing: the lease expires at others as after a crash.
+   * A held lease still reports 'lost' when its renew deadline passes, since nothing renews it.
+   * tryAcquireOrRenew() keeps working after stop() for callers that drive it themselves.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.loopTimer) clearTimeout(this.loopTimer);
     this.loopTimer = undefined;
     await this.loopRunning;
-    this.clearDeadline();
   }
 
   /** Stops the loop and, if we hold the lease, marks it free so another pod takes it at once. */
@@ -110,6 +113,7 @@ export class LeaseLock extends EventEmitter {
     if (!this.heldFlag) return;
     this.heldFlag = false;
     this.epoch++;
+    this.clearDeadline();
     const cur = this.current;
     if (!cur?.metadata?.resourceVersion) return;
     const t = new V1MicroTime();
@@ -238,7 +242,7 @@ export class LeaseLock extends EventEmitter {
   }
 
   private succeeded(epoch: number, started: number, how: string): boolean {
-    if (epoch !== this.epoch || this.stopped) {
+    if (epoch !== this.epoch) {
       // We gave the lease up while this request was in flight; it will expire at others.
       return false;
     }
