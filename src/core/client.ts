@@ -77,6 +77,8 @@ export class CoreClient extends EventEmitter {
   private failures = 0;
   private nextTryAt = 0;
   private closed = false;
+  /** Last time a warning was logged per "endpoint status", so a steady 401 does not flood the log. */
+  private readonly warnedAt = new Map<string, number>();
   /** False while the core is unreachable or failing with 5xx. */
   healthy = true;
 
@@ -147,7 +149,7 @@ export class CoreClient extends EventEmitter {
       'poll',
       'GET',
       '/api/messages',
-      { headers: { smsc: smscName } },
+      { headers: { SMSc: smscName } } /* spelled as the reference spells it */,
       (body) =>
         Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : undefined,
       'expected an array or {status, data: [...]}',
@@ -331,7 +333,7 @@ export class CoreClient extends EventEmitter {
       if (temporary) this.failed(ce, method, path);
       else {
         this.recovered();
-        this.log.warn({ endpoint, method, path, status }, ce.message);
+        this.rejected(endpoint, method, path, status, ce.message);
       }
       throw ce;
     }
@@ -364,6 +366,25 @@ export class CoreClient extends EventEmitter {
     }
     this.finish(endpoint, started, 'success');
     return result;
+  }
+
+  /** A 4xx: the core is up but refused this request. Warn once a minute per endpoint and status. */
+  private rejected(
+    endpoint: CoreEndpoint,
+    method: string,
+    path: string,
+    status: number,
+    message: string,
+  ): void {
+    const key = `${endpoint} ${status}`;
+    const now = Date.now();
+    const last = this.warnedAt.get(key);
+    if (last === undefined || now - last >= 60_000) {
+      this.warnedAt.set(key, now);
+      this.log.warn({ endpoint, method, path, status }, message);
+    } else {
+      this.log.debug({ endpoint, method, path, status }, message);
+    }
   }
 
   private finish(endpoint: CoreEndpoint, started: number, outcome: CoreOutcome): void {

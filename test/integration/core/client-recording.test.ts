@@ -12,6 +12,7 @@ interface Recorded {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  rawHeaders: string[];
   body: string;
 }
 
@@ -41,7 +42,13 @@ beforeEach(async () => {
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      const r = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      };
       recorded.push(r);
       respond(r, res);
     });
@@ -100,6 +107,7 @@ describe('CoreClient requests match the core reference', () => {
     expect(recorded[0]?.method).toBe('GET');
     expect(recorded[0]?.url).toBe('/api/messages');
     expect(recorded[0]?.headers.smsc).toBe('vodafone_uk');
+    expect(recorded[0]?.rawHeaders).toContain('SMSc'); // the reference's spelling
     expect(recorded[0]?.body).toBe('');
     // Only messages routed to us; ids normalised to strings; other fields untouched.
     expect(got.map((m) => m.id)).toEqual(['123']);
@@ -381,6 +389,20 @@ describe('CoreClient errors, health and metrics', () => {
     expect(recorded.every((r) => r.headers.authorization === 'Bearer s3cr3t-t0ken')).toBe(true);
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('')).not.toContain('s3cr3t-t0ken');
+  });
+
+  it('a steady 4xx is logged as a warning once, not per request', async () => {
+    respond = (_r, res) => json(res, 401, { error: 'unauthorized' });
+    const c = make();
+    for (let i = 0; i < 5; i++) await c.poll('gw').catch(() => undefined);
+    const warns = logLines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40);
+    expect(warns).toHaveLength(1);
+    expect(warns[0]?.msg).toContain('http 401');
+    expect(await counter('smpp_core_api_requests_total', { endpoint: 'poll', outcome: 'client_error' })).toBe(
+      5,
+    );
   });
 
   it('sends no Authorization header without a token', async () => {
