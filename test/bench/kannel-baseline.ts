@@ -192,7 +192,7 @@ export async function runKannelBaseline(opts: KannelBaselineOptions): Promise<Ka
       if (sink) return sink.waitForSubmits(target, remaining());
       while ((await counted()) < target) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${target} messages at the sink`);
-        await sleep(20);
+        await sleep(50);
       }
     };
 
