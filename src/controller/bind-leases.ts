@@ -96,6 +96,13 @@ export class BindLeaseTable implements BindLeases {
     this.count();
   }
 
+  /** Stops renewing every Lease without releasing any: they expire, as after a crash. */
+  async abandonAll(): Promise<void> {
+    const locks = [...this.locks.values()];
+    this.locks.clear();
+    await Promise.all(locks.map((l) => l.stop()));
+  }
+
   async releaseAll(): Promise<void> {
     await Promise.all([...this.locks.keys()].map((k) => this.release(k)));
   }

@@ -60,7 +60,13 @@ export interface ControllerOptions {
 }
 
 export interface RunningController {
+  /** graceful: leave membership, unbind every session, release every Lease */
   stop(): Promise<void>;
+  /**
+   * Stops reconciling and renewing without releasing anything, leaving Leases to expire: what
+   * a killed process leaves behind (failover tests and benchmarks). The caller drops the sessions.
+   */
+  abandon(): Promise<void>;
   /** live pods as this pod sees them (sorted) */
   livePods(): string[];
   /** client binds whose Lease this pod holds */
@@ -166,6 +172,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     const ns = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const started = process.hrtime.bigint();
+    log.debug({ kind, namespace: ns, bind: name }, 'reconcile');
     try {
       const action =
         kind === 'SmppClientBind'
@@ -238,17 +245,30 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   ready.catch((err: unknown) => log.error({ err: errText(err) }, 'controller failed to start'));
 
   let stopping: Promise<void> | undefined;
+  const halt = async (): Promise<void> => {
+    stopped = true;
+    clearInterval(livenessTimer);
+    clearInterval(resyncTimer);
+    o.gateway.off('status', onStatus);
+    await queue.shutdown();
+  };
   return {
+    abandon: () => {
+      stopping ??= (async () => {
+        await halt();
+        await membership.halt();
+        await leases.abandonAll();
+        await Promise.all([clients.stop(), servers.stop(), secrets.stop()]);
+        log.warn('controller abandoned (leases left to expire)');
+      })();
+      return stopping;
+    },
     ready,
     livePods: () => membership.live(),
     ownedClientBinds: () => leases.keys(),
     stop: () => {
       stopping ??= (async () => {
-        clearInterval(livenessTimer);
-        clearInterval(resyncTimer);
-        o.gateway.off('status', onStatus);
-        stopped = true;
-        await queue.shutdown();
+        await halt();
         // Leave the membership first so the others start preferring themselves for our binds,
         // then unbind every session cleanly and only then free the Leases they wait on.
         await membership.stop();

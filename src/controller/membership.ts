@@ -170,11 +170,16 @@ export class Membership {
     for (const holder of this.view.holders()) if (!present.has(holder)) this.view.forget(holder);
   }
 
-  /** Stops renewing and deletes our Lease so the other pods take over our binds immediately. */
-  async stop(): Promise<void> {
+  /** Stops renewing but leaves the Lease to expire, as a killed process would. */
+  async halt(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking?.catch(() => undefined);
+  }
+
+  /** Stops renewing and deletes our Lease so the other pods take over our binds immediately. */
+  async stop(): Promise<void> {
+    await this.halt();
     try {
       await this.o.api.deleteNamespacedLease({ name: this.leaseName, namespace: this.o.namespace });
     } catch (err) {
