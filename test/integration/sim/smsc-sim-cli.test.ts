@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { command } from '../../../src/commands/smsc-sim.js';
+import { connectRaw, http } from './raw-client.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -33,5 +36,56 @@ describe('smpp-operator smsc-sim', () => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     expect(await command.run(args)).toBe(2);
     expect(err.mock.calls.flat().join('\n')).toMatch(message);
+  });
+});
+
+describe('smpp-operator smsc-sim as a process', () => {
+  it('serves SMPP and HTTP on the given ports and exits 0 on SIGTERM', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--experimental-transform-types',
+        '--no-warnings',
+        '--import',
+        './test/bench/lib/register.mjs',
+        'src/cli.ts',
+        'smsc-sim',
+        '--port',
+        '0',
+        '--http-port',
+        '0',
+        '--user',
+        'acme:pw',
+        '--message-id-format',
+        'hex',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      const ports = await new Promise<{ smppPort: number; httpPort: number }>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no listening line:\n${out}`)), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          for (const line of out.split('\n')) {
+            if (!line.includes('smsc simulator listening')) continue;
+            clearTimeout(t);
+            resolve(JSON.parse(line) as { smppPort: number; httpPort: number });
+          }
+        });
+      });
+      const c = await connectRaw(ports.smppPort);
+      expect((await c.bind('transmitter', 'acme', 'pw')).command_status).toBe(0);
+      expect(String((await c.submit({})).message_id)).toMatch(/^[0-9A-F]{8}$/);
+      const stats = await http<{ submits: number; binds: number }>(ports.httpPort, 'GET', '/stats');
+      expect(stats.body).toMatchObject({ submits: 1, binds: 1 });
+      c.close();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
