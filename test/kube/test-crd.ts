@@ -1,6 +1,7 @@
 // A small CRD of our own for the kube/ primitives' tests (the operator's real CRDs live in crds/).
-import { ApiException, ApiextensionsV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { eventually } from './helpers.js';
+import { ApiextensionsV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { ControlPlaneInfo } from './control-plane.js';
+import { controlPlane, eventually, kubectl } from './helpers.js';
 
 export const WIDGET = {
   group: 'kubetest.smpp.omnimessage.io',
@@ -72,14 +73,26 @@ const crd = {
   },
 };
 
-/** Installs the Widget CRD (idempotent) and waits until widgets can be listed. */
-export async function ensureWidgetCrd(kc: KubeConfig): Promise<void> {
+/**
+ * Installs the Widget CRD (idempotent) and waits until widgets can be listed. Through kubectl:
+ * the client library's typed ApiextensionsV1Api silently drops schema keywords whose model
+ * names differ from the JSON names (`enum`, `default`, `x-kubernetes-*`).
+ */
+export async function ensureWidgetCrd(
+  kc: KubeConfig,
+  info: ControlPlaneInfo = controlPlane(),
+): Promise<void> {
   const ext = kc.makeApiClient(ApiextensionsV1Api);
-  try {
-    await ext.createCustomResourceDefinition({ body: crd });
-  } catch (err) {
-    if (!(err instanceof ApiException && err.code === 409)) throw err;
-  }
+  await eventually(
+    async () => {
+      // Parallel test files apply the same CRD; a conflict just means "try again".
+      const r = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(crd), info });
+      if (r.code !== 0) throw new Error(r.stderr);
+      return true;
+    },
+    30_000,
+    'Widget CRD applied',
+  );
   await eventually(
     async () => {
       const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
