@@ -277,7 +277,7 @@ export class SmscSim extends EventEmitter {
   private idCounter: number;
   private readonly idHex: boolean;
   private rxCursor = 0;
-  private waiters: { target: number; resolve: () => void }[] = [];
+  private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -318,7 +318,7 @@ export class SmscSim extends EventEmitter {
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sessions.values()) s.session.destroy();
     await closing;
-    for (const w of this.waiters) w.resolve();
+    for (const w of this.waiters) w.reject(new Error('smsc-sim closed before the awaited submit_sm arrived'));
     this.waiters = [];
   }
 
@@ -680,7 +680,8 @@ export class SmscSim extends EventEmitter {
 
   /** Resolves once `count` submit_sm have arrived in total (since start or the last reset). */
   waitForSubmits(count: number, timeoutMs: number): Promise<void> {
-    if (this.counters.submits >= count || this.closed) return Promise.resolve();
+    if (this.counters.submits >= count) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('smsc-sim is closed'));
     return new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
@@ -690,7 +691,11 @@ export class SmscSim extends EventEmitter {
         clearTimeout(t);
         resolve();
       };
-      this.waiters.push({ target: count, resolve: done });
+      const fail = (err: Error): void => {
+        clearTimeout(t);
+        reject(err);
+      };
+      this.waiters.push({ target: count, resolve: done, reject: fail });
     });
   }
 
@@ -848,20 +853,18 @@ export class SmscSim extends EventEmitter {
     const pdu = new smpp.PDU('deliver_sm', fields);
     const timeoutMs = req.timeoutMs ?? this.opts.moResponseTimeoutMs ?? 10_000;
     const resp = await new Promise<PDU>((resolve, reject) => {
+      // Not in this.timers: a reset must not leave this request hanging; a close ends it via onClose.
       const t = setTimeout(() => {
-        this.timers.delete(t);
+        s.session.socket.off('close', onClose);
         reject(new SimRequestError(`no deliver_sm_resp within ${timeoutMs} ms`, 504));
       }, timeoutMs);
-      this.timers.add(t);
       const onClose = (): void => {
         clearTimeout(t);
-        this.timers.delete(t);
         reject(new SimRequestError('session closed before deliver_sm_resp', 502));
       };
       s.session.socket.once('close', onClose);
       const sent = s.session.send(pdu, (r: PDU) => {
         clearTimeout(t);
-        this.timers.delete(t);
         s.session.socket.off('close', onClose);
         resolve(r);
       });
