@@ -75,8 +75,16 @@ export interface Metrics {
   // The seeds' metrics (names, types and labels exactly as the old gateway's guide).
   /** 1 = bound, 0 = not bound. */
   connectionStatus: Gauge<B>;
-  /** Seconds since the current session bound; 0 while down. */
+  /** Seconds since the current session bound; 0 while down. Set it, or register a source with trackUptime. */
   uptimeSeconds: Gauge<B>;
+  /**
+   * Computes smpp_uptime_seconds for this bind at every scrape from `boundSince()` (undefined =
+   * down = 0), so nobody has to tick a timer. Returns a function that stops tracking (and
+   * removes the series).
+   */
+  trackUptime(labels: BindLabels, boundSince: () => Date | undefined): () => void;
+  /** Stops every uptime source of this bind and removes its series. */
+  untrackUptime(labels: BindLabels): void;
   /** Messages accepted by the peer: submit_sm_resp 0 (client bind) or deliver_sm_resp 0 (server bind). */
   messagesSent: Counter<B>;
   /** MO messages received from the peer and accepted by the core. */
@@ -128,16 +136,41 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
 
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
 
+  const uptimeSources = new Map<string, { labels: BindLabels; since: () => Date | undefined }>();
+  const uptimeSeconds = new Gauge<B>({
+    name: 'smpp_uptime_seconds',
+    help: 'Seconds the current SMPP session of the bind has been bound',
+    labelNames: bindLabels,
+    registers,
+    collect() {
+      const now = Date.now();
+      for (const { labels, since } of uptimeSources.values()) {
+        const t = since();
+        this.labels(labels).set(t === undefined ? 0 : Math.max(0, Math.floor((now - t.getTime()) / 1000)));
+      }
+    },
+  });
+
   return {
     registry,
     connectionStatus: gauge(
       'smpp_connection_status',
       'Current SMPP bind connection status (1 = connected, 0 = disconnected)',
     ),
-    uptimeSeconds: gauge(
-      'smpp_uptime_seconds',
-      'Seconds the current SMPP session of the bind has been bound',
-    ),
+    uptimeSeconds,
+    untrackUptime(labels) {
+      uptimeSources.delete(uptimeKey(labels));
+      uptimeSeconds.remove(labels);
+    },
+    trackUptime(labels, boundSince) {
+      const key = uptimeKey(labels);
+      const entry = { labels, since: boundSince };
+      uptimeSources.set(key, entry);
+      return () => {
+        if (uptimeSources.get(key) === entry) uptimeSources.delete(key);
+        uptimeSeconds.remove(labels);
+      };
+    },
     messagesSent: counter(
       'smpp_messages_sent_total',
       'Messages sent through the SMPP bind and accepted by the peer',
@@ -223,6 +256,10 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
   };
 }
 
+function uptimeKey(labels: BindLabels): string {
+  return JSON.stringify(BIND_LABEL_NAMES.map((n) => labels[n]));
+}
+
 /** Removes every per-bind series of one bind (when the bind is deleted or its labels change). */
 export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
   const perBind = [
@@ -244,6 +281,7 @@ export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
     metrics.serverSessions,
   ];
   for (const m of perBind) m.remove(labels);
+  metrics.untrackUptime(labels);
   for (const outcome of ['delivered', 'failed', 'pending'])
     metrics.deliveryReceipts.remove({ ...labels, outcome });
 }

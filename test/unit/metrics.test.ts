@@ -167,6 +167,21 @@ describe('metrics', () => {
     });
   });
 
+  it('trackUptime computes smpp_uptime_seconds at scrape time; stop removes the series', async () => {
+    const m = createMetrics();
+    let since: Date | undefined = new Date(Date.now() - 90_500);
+    const stop = m.trackUptime(client, () => since);
+    const value = async () =>
+      parseExposition(await m.registry.metrics()).samples.find((s) => s.name === 'smpp_uptime_seconds')
+        ?.value;
+    expect(await value()).toBeGreaterThanOrEqual(90);
+    expect(await value()).toBeLessThan(90 + 60);
+    since = undefined;
+    expect(await value()).toBe(0);
+    stop();
+    expect(await value()).toBeUndefined();
+  });
+
   it('removeBindSeries drops one bind and keeps the others', async () => {
     const m = createMetrics();
     const other = { ...client, bind_name: 'att_us' };
@@ -174,6 +189,7 @@ describe('metrics', () => {
     m.connectionStatus.labels(other).set(1);
     m.messagesSent.labels(client).inc();
     m.deliveryReceipts.labels({ ...client, outcome: 'failed' }).inc();
+    m.trackUptime(client, () => new Date());
     removeBindSeries(m, client);
     const { samples } = parseExposition(await m.registry.metrics());
     expect(samples.filter((s) => s.labels.bind_name === 'vodafone_uk')).toEqual([]);
