@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startController, type RunningController } from '../../../src/controller/controller.js';
 import { createLogger, type Logger } from '../../../src/log.js';
-import { adminKubeConfig, kubectl } from '../helpers.js';
+import type { ControlPlaneInfo } from '../control-plane.js';
+import { adminKubeConfig, controlPlane, kubectl } from '../helpers.js';
 import { SessionGateway } from './session-gateway.js';
 
 export const GV = { group: 'smpp.omnimessage.io', version: 'v1alpha1' } as const;
@@ -13,21 +14,27 @@ export function testLog(): Logger {
   return createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }
 
-let crdsReady: Promise<void> | undefined;
+const crdsReady = new Map<string, Promise<void>>();
 
 /**
  * Applies crds/*.yaml (generated from src/api) once per run with kubectl and waits until they
  * are served. (Not through the typed client: its serializer drops `enum` and `default`.)
  */
-export function ensureCrds(): Promise<void> {
-  crdsReady ??= (async () => {
-    const dir = resolve(import.meta.dirname, '../../../crds');
-    const out = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', dir]);
-    if (out.code !== 0) throw new Error(`kubectl apply crds failed: ${out.stderr}`);
-    const wait = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', dir]);
-    if (wait.code !== 0) throw new Error(`CRDs not established: ${wait.stderr}`);
-  })();
-  return crdsReady;
+export function ensureCrds(info: ControlPlaneInfo = controlPlane()): Promise<void> {
+  let p = crdsReady.get(info.server);
+  if (!p) {
+    p = (async () => {
+      const dir = resolve(import.meta.dirname, '../../../crds');
+      const out = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', dir], { info });
+      if (out.code !== 0) throw new Error(`kubectl apply crds failed: ${out.stderr}`);
+      const wait = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', dir], {
+        info,
+      });
+      if (wait.code !== 0) throw new Error(`CRDs not established: ${wait.stderr}`);
+    })();
+    crdsReady.set(info.server, p);
+  }
+  return p;
 }
 
 export interface Pod {

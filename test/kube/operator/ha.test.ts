@@ -1,0 +1,241 @@
+// Who runs which session: two gateway "pods" (each a real controller + real SMPP sessions)
+// share binds through membership Leases, HRW and per-bind Leases; the SMSC simulator is the
+// witness that no bind is ever held twice at once.
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
+import { startApiserver, startControlPlane, stopApiserver, stopControlPlane } from '../control-plane.js';
+import { adminKubeConfig, eventually, useNamespace } from '../helpers.js';
+import { apis, clientBind, ensureCrds, GV, putSecret, startPod, type BindView, type Pod } from './harness.js';
+
+const N = 20;
+const LEASE_MS = 4000;
+
+describe('client binds across gateway pods', () => {
+  const ns = useNamespace('ha');
+  let sim: RunningSmscSim;
+  let pods: Pod[] = [];
+  const { core, custom } = apis();
+
+  beforeAll(async () => {
+    await ensureCrds();
+  });
+  beforeEach(async () => {
+    const users = Array.from({ length: N }, (_, i) => ({ systemId: `sys${i}`, password: 'pw' }));
+    sim = await startSmscSim({ httpPort: null, users });
+  });
+  afterEach(async () => {
+    await Promise.all(pods.map((p) => p.stop()));
+    pods = [];
+    await sim.close();
+  });
+
+  async function pod(name: string): Promise<Pod> {
+    const p = await startPod({
+      name,
+      operatorNamespace: ns.name,
+      namespaces: [ns.name],
+      leaseDurationMs: LEASE_MS,
+    });
+    pods.push(p);
+    return p;
+  }
+
+  async function createBinds(): Promise<void> {
+    await putSecret(core, ns.name, 'creds', 'pw');
+    await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        custom.createNamespacedCustomObject({
+          ...GV,
+          plural: 'smppclientbinds',
+          namespace: ns.name,
+          body: clientBind(ns.name, `b${i}`, {
+            host: '127.0.0.1',
+            port: sim.smppPort,
+            systemId: `sys${i}`,
+            passwordSecretRef: { name: 'creds', key: 'password' },
+            reconnect: { minDelay: '200ms', maxDelay: '1s' },
+          }),
+        }),
+      ),
+    );
+  }
+
+  async function listBinds(): Promise<BindView[]> {
+    const l = (await custom.listNamespacedCustomObject({
+      ...GV,
+      plural: 'smppclientbinds',
+      namespace: ns.name,
+    })) as {
+      items: BindView[];
+    };
+    return l.items;
+  }
+
+  /** Resolves with the per-pod counts once all N binds are Bound on pods among `on`. */
+  async function allBoundOn(on: string[], timeoutMs: number): Promise<Record<string, number>> {
+    return eventually(
+      async () => {
+        const items = await listBinds();
+        if (items.length !== N) return undefined;
+        const counts: Record<string, number> = {};
+        for (const b of items) {
+          if (b.status?.phase !== 'Bound' || !on.includes(b.status.gatewayPod ?? '')) return undefined;
+          counts[b.status.gatewayPod ?? ''] = (counts[b.status.gatewayPod ?? ''] ?? 0) + 1;
+        }
+        const live = sim.state.binds().systems;
+        if (live.filter((s) => s.active === 1).length !== N) return undefined;
+        return counts;
+      },
+      timeoutMs,
+      `all ${N} binds Bound on ${on.join(',')}`,
+    );
+  }
+
+  function neverTwice(): void {
+    for (const s of sim.state.binds().systems) expect(s.maxConcurrent, s.systemId).toBeLessThanOrEqual(1);
+  }
+
+  it('two pods share 20 binds evenly, each bound once; a killed pod’s binds move to the other', async () => {
+    const a = await pod('gw-a');
+    const b = await pod('gw-b');
+    await eventually(
+      () => (a.controller.livePods().length === 2 && b.controller.livePods().length === 2 ? true : undefined),
+      15_000,
+      'both pods see each other',
+    );
+    await createBinds();
+    const counts = await allBoundOn(['gw-a', 'gw-b'], 30_000);
+    expect(counts['gw-a']).toBeGreaterThanOrEqual(5);
+    expect(counts['gw-b']).toBeGreaterThanOrEqual(5);
+    expect(a.gateway.boundClients().length + b.gateway.boundClients().length).toBe(N);
+    neverTwice();
+
+    const killedAt = Date.now();
+    await a.kill();
+    await allBoundOn(['gw-b'], LEASE_MS * 6);
+    const failoverMs = Date.now() - killedAt;
+    console.log(`failover of ${counts['gw-a']} binds: ${failoverMs} ms (lease ${LEASE_MS} ms)`);
+    expect(b.gateway.boundClients().length).toBe(N);
+    neverTwice();
+  });
+
+  it('scale-out hands binds over gracefully: never two sessions, and only some binds move', async () => {
+    const a = await pod('gw-a');
+    await createBinds();
+    await allBoundOn(['gw-a'], 30_000);
+    const before = new Map((await listBinds()).map((x) => [x.metadata.name, x.status?.gatewayPod]));
+    await pod('gw-b');
+    const counts = await allBoundOn(['gw-a', 'gw-b'], 30_000).then(async (c) =>
+      (c['gw-b'] ?? 0) > 0
+        ? c
+        : eventually(
+            async () => {
+              const again = await allBoundOn(['gw-a', 'gw-b'], 30_000);
+              return (again['gw-b'] ?? 0) > 0 ? again : undefined;
+            },
+            30_000,
+            'some binds on gw-b',
+          ),
+    );
+    const after = await listBinds();
+    const moved = after.filter((x) => before.get(x.metadata.name) !== x.status?.gatewayPod).length;
+    expect(moved).toBe(counts['gw-b']);
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThan(N);
+    expect(a.gateway.boundClients().length).toBe(counts['gw-a']);
+    neverTwice();
+  });
+});
+
+describe('API server outage', () => {
+  it('keeps sessions through a brief API server stop and resumes reconciling after it', async () => {
+    const info = await startControlPlane();
+    const sim = await startSmscSim({
+      httpPort: null,
+      users: [
+        { systemId: 'keep', password: 'pw' },
+        { systemId: 'late', password: 'pw' },
+      ],
+    });
+    let p: Pod | undefined;
+    try {
+      await ensureCrds(info);
+      const kc = adminKubeConfig(info);
+      const { core, custom } = apis(kc);
+      const ns = 'outage';
+      await core.createNamespace({ body: { metadata: { name: ns } } });
+      // Lease duration well above the outage: sessions must survive it.
+      p = await startPod({
+        name: 'gw-a',
+        operatorNamespace: ns,
+        namespaces: [ns],
+        leaseDurationMs: 30_000,
+        kc,
+      });
+      await putSecret(core, ns, 'creds', 'pw');
+      const spec = (systemId: string) => ({
+        host: '127.0.0.1',
+        port: sim.smppPort,
+        systemId,
+        passwordSecretRef: { name: 'creds', key: 'password' },
+      });
+      await custom.createNamespacedCustomObject({
+        ...GV,
+        plural: 'smppclientbinds',
+        namespace: ns,
+        body: clientBind(ns, 'keep', spec('keep')),
+      });
+      const phase = async (name: string) =>
+        (
+          (await custom.getNamespacedCustomObject({
+            ...GV,
+            plural: 'smppclientbinds',
+            namespace: ns,
+            name,
+          })) as BindView
+        ).status?.phase;
+      await eventually(
+        async () => ((await phase('keep')) === 'Bound' ? true : undefined),
+        20_000,
+        'keep Bound',
+      );
+
+      await stopApiserver(info);
+      await new Promise((r) => setTimeout(r, 3000));
+      const during = sim.state.binds().systems.find((s) => s.systemId === 'keep');
+      expect(during).toMatchObject({ active: 1, bindsOk: 1 });
+      await startApiserver(info);
+
+      await eventually(
+        async () => {
+          await custom.createNamespacedCustomObject({
+            ...GV,
+            plural: 'smppclientbinds',
+            namespace: ns,
+            body: clientBind(ns, 'late', spec('late')),
+          });
+          return true;
+        },
+        30_000,
+        'API server back',
+      ).catch(() => undefined);
+      await eventually(
+        async () => ((await phase('late').catch(() => undefined)) === 'Bound' ? true : undefined),
+        30_000,
+        'late Bound after the outage',
+      );
+      const keep = sim.state.binds().systems.find((s) => s.systemId === 'keep');
+      expect(keep).toMatchObject({ active: 1, bindsOk: 1 }); // never dropped, never rebound
+      expect(await phase('keep')).toBe('Bound');
+      const lease = await kc
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: 'smpp-scb-keep', namespace: ns });
+      expect(lease.spec?.holderIdentity).toBe('gw-a');
+    } finally {
+      await p?.stop();
+      await sim.close();
+      await stopControlPlane(info);
+    }
+  });
+});
