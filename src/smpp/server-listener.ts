@@ -157,6 +157,7 @@ class Conn {
   bind: BindState | null = null;
   bindType: BindType | null = null;
   tag = '';
+  systemId = '';
   info: ServerSessionInfo | null = null;
   seq = 0;
   readonly pending = new Map<number, Outgoing>();
@@ -345,6 +346,7 @@ export class SmppListener extends EventEmitter {
       let reason: string | null = null;
       if (e.suspend) reason = 'bind suspended';
       else if (c.tag !== bs.tag) reason = 'password changed';
+      else if (c.systemId !== e.systemId) reason = 'system_id changed';
       else if (c.info && !e.allowedBindTypes.includes(c.info.bindType))
         reason = 'bind type no longer allowed';
       else if (!bs.allow.allows(c.peerAddress)) reason = 'address no longer allowed';
@@ -655,6 +657,7 @@ export class SmppListener extends EventEmitter {
     c.bind = bs;
     c.bindType = bindType;
     c.tag = bs.tag;
+    c.systemId = bs.entry.systemId;
     c.lastEnquire = performance.now();
     c.info = {
       key: bs.entry.key,

@@ -349,27 +349,36 @@ describe('SmppListener: live bind table', () => {
     const b = entry({ key: 'ns/b', name: 'b', systemId: 'sysB', password: 'pw-b' });
     const c = entry({ key: 'ns/c', name: 'c', systemId: 'sysC', password: 'pw-c' });
     const d = entry({ key: 'ns/d', name: 'd', systemId: 'sysD', password: 'pw-d' });
-    const { l, port } = await listener({}, [a, b, c, d]);
+    const e = entry({ key: 'ns/e', name: 'e', systemId: 'sysE', password: 'pw-e' });
+    const { l, port } = await listener({}, [a, b, c, d, e]);
     const pa = await partner(port);
     const pb = await partner(port);
     const pc = await partner(port);
     const pd = await partner(port);
+    const pe = await partner(port);
     await bind(pa, 'transceiver');
     await bind(pb, 'transceiver', 'sysB', 'pw-b');
     await bind(pc, 'transceiver', 'sysC', 'pw-c');
     await bind(pd, 'transceiver', 'sysD', 'pw-d');
+    await bind(pe, 'transceiver', 'sysE', 'pw-e');
     const reasons: string[] = [];
     l.on('sessionClosed', (_i: ServerSessionInfo, why: string) => reasons.push(why));
-    // a removed, b suspended, c password changed, d only its TPS changed.
+    // a removed, b suspended, c password changed, e system_id changed, d only its TPS changed.
     l.setBinds([
       { ...b, suspend: true },
       { ...c, password: 'new' },
       { ...d, tpsLimit: 100 },
+      { ...e, systemId: 'sysE2' },
     ]);
-    await Promise.all([pa.closed, pb.closed, pc.closed]);
-    await waitFor(() => reasons.length === 3, 5000, 'three sessionClosed events');
-    expect(reasons.sort()).toEqual(['bind removed', 'bind suspended', 'password changed']);
-    for (const p of [pa, pb, pc]) expect(p.received.some((r) => r.command === 'unbind')).toBe(true);
+    await Promise.all([pa.closed, pb.closed, pc.closed, pe.closed]);
+    await waitFor(() => reasons.length === 4, 5000, 'four sessionClosed events');
+    expect(reasons.sort()).toEqual([
+      'bind removed',
+      'bind suspended',
+      'password changed',
+      'system_id changed',
+    ]);
+    for (const p of [pa, pb, pc, pe]) expect(p.received.some((r) => r.command === 'unbind')).toBe(true);
     expect(pd.isClosed()).toBe(false);
     expect(l.sessions().map((s) => s.key)).toEqual(['ns/d']);
     // The new password works, the old one no longer does.
