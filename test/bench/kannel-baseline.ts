@@ -12,6 +12,7 @@ import { request } from 'undici';
 import { startSmscSim, type SmscSim } from '../../src/sim/index.js';
 import { intFlag, msPerMsg, rate, table } from './lib/format.js';
 import { runHttpLoad } from './lib/http-load.js';
+import { measureSinkCapacity } from './lib/sink-capacity.js';
 import {
   cpuSeconds,
   freePort,
@@ -291,6 +292,10 @@ async function main(args: string[]): Promise<void> {
     );
     console.log(
       `(sendsms HTTP concurrency ${r.concurrency}, max-pending-submits ${r.window}, sink: smsc-sim --sink)`,
+    );
+    const cap = await measureSinkCapacity();
+    console.log(
+      `sink alone (raw SMPP blaster, window 1000): ${rate(cap.msgsPerSec)}, ${cap.sinkCpuUsPerMsg.toFixed(1)} µs sink CPU/msg`,
     );
   } finally {
     await sim.close();
