@@ -370,6 +370,19 @@ export class SmppListener extends EventEmitter {
     return out;
   }
 
+  /** Live counters of one bind, e.g. for an in-flight gauge: bound sessions, deliver_sm awaiting a response, deliver_sm waiting to be sent. */
+  stats(key: string): { sessions: number; inFlight: number; queued: number; bufferedBytes: number } {
+    const bs = this.binds.get(key);
+    if (!bs) return { sessions: 0, inFlight: 0, queued: 0, bufferedBytes: 0 };
+    let inFlight = 0;
+    let bufferedBytes = 0;
+    for (const c of bs.conns) {
+      inFlight += c.pending.size;
+      bufferedBytes += c.socket.writableLength;
+    }
+    return { sessions: bs.conns.length, inFlight, queued: bs.queue.length, bufferedBytes };
+  }
+
   deliver(key: string, fields: PduOptions): Promise<PDU> {
     const bs = this.binds.get(key);
     if (!bs || !bs.conns.some((c) => c.receives && c.state === 'bound')) {

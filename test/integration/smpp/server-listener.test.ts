@@ -460,6 +460,25 @@ describe('SmppListener: traffic', () => {
     expect((arrivals[49] as number) - (arrivals[0] as number)).toBeGreaterThan(2000);
   });
 
+  it('stops writing deliver_sm into a partner socket that is not read', async () => {
+    const { l, port } = await listener({ window: 100_000, peerResponseTimeoutMs: 60_000 });
+    const p = await partner(port);
+    await bind(p, 'receiver');
+    p.session.pause();
+    p.session.socket.pause();
+    const big = { ...sm, short_message: Buffer.alloc(0), message_payload: Buffer.alloc(60_000, 0x62) };
+    const all = Array.from({ length: 400 }, () => l.deliver('ns/partner-a', big).catch(() => undefined));
+    await waitFor(() => l.stats('ns/partner-a').queued > 0, 20_000, 'deliveries to back up');
+    const before = l.stats('ns/partner-a');
+    await new Promise((r) => setTimeout(r, 200));
+    const after = l.stats('ns/partner-a');
+    expect(after.inFlight).toBe(before.inFlight);
+    expect(after.queued).toBe(400 - after.inFlight);
+    expect(after.bufferedBytes).toBeLessThan(64 * 1024 + 70_000);
+    await l.close();
+    await Promise.all(all);
+  });
+
   it('rejects deliver with SmppClosedError when no receiving session is bound', async () => {
     const { l, port } = await listener();
     await expect(l.deliver('ns/partner-a', sm)).rejects.toBeInstanceOf(SmppClosedError);
