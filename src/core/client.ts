@@ -9,7 +9,7 @@ import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './typ
 export interface CoreClientOptions {
   /** API_BASE_URL, e.g. https://smsc-core:8443 (a path prefix is kept: https://gw/smsc → /smsc/api/...). */
   baseUrl: string;
-  /** Whole-request timeout (connect + headers + body), ms. Default 5000. */
+  /** Timeout of each phase: connect, response headers, and the gap between body chunks (ms). Default 5000. */
   timeoutMs?: number;
   /** Verify the core's TLS certificate. Default true. */
   verifyTls?: boolean;
@@ -304,13 +304,15 @@ export class CoreClient extends EventEmitter {
     }
     let status: number;
     let text: string;
+    // Timeouts are undici's: connect, headers (from dispatch on a socket) and body. The wait for
+    // a free pooled connection is deliberately not timed: a burst queued behind busy connections
+    // is not a core failure, and a stuck connection is already cut by headersTimeout.
     try {
       const res = await this.pool.request({
         path: this.basePath + path,
         method,
         headers,
         body: payload ?? null,
-        signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = res.statusCode;
       text = await res.body.text();

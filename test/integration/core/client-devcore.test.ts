@@ -146,7 +146,8 @@ describe('CoreClient ⇄ devcore', () => {
   });
 
   it('many concurrent calls share the keep-alive pool', async () => {
-    const { core, client } = await setup();
+    // A generous timeout: this is about queueing 2000 calls on 64 connections, not about speed.
+    const { core, client } = await setup({}, { timeoutMs: 30_000 });
     const n = 2000;
     for (let i = 0; i < n; i++) core.store.create(mt('gw', i));
     const msgs = await client.poll('gw');
