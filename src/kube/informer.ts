@@ -41,6 +41,8 @@ export interface InformerStats {
   /** relists caused by 410 Gone */
   relists: number;
   watches: number;
+  /** watch events received (including bookmarks) */
+  events: number;
   errors: number;
 }
 
@@ -90,7 +92,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
   private stopped = true;
   private syncedEmitted = false;
   private syncWaiters: (() => void)[] = [];
-  readonly stats: InformerStats = { lists: 0, relists: 0, watches: 0, errors: 0 };
+  readonly stats: InformerStats = { lists: 0, relists: 0, watches: 0, events: 0, errors: 0 };
 
   constructor(
     private readonly kc: KubeConfig,
@@ -169,8 +171,15 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
         }
       }
       if (this.stopped) break;
+      const startedAt = Date.now();
+      const before = this.stats.events;
       const end = await this.watchOnce(s);
       if (this.stopped) break;
+      if (end.kind === 'closed' && this.stats.events === before && Date.now() - startedAt < 1000) {
+        // A server that ends watches at once (proxy, overload) must not make us spin.
+        await this.failed(s, new Error('watch closed immediately'), 'watch');
+        continue;
+      }
       if (end.kind === 'gone') {
         this.stats.relists++;
         this.log.info(
@@ -292,6 +301,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
       this.stats.watches++;
       const onEvent = (type: string, obj: T & WatchStatus): void => {
         if (ended) return;
+        this.stats.events++;
         switch (type) {
           case 'ADDED':
           case 'MODIFIED':
