@@ -3,8 +3,30 @@ import { z } from 'zod';
 const octet = z.number().int().min(0).max(255);
 const address = z.string().min(1).max(20);
 
+// SMPP field names are accepted too (data_coding, esm_class, ...), since callers think in them.
+const SNAKE_ALIASES: Record<string, string> = {
+  system_id: 'systemId',
+  source_addr: 'source',
+  destination_addr: 'destination',
+  source_addr_ton: 'sourceTon',
+  source_addr_npi: 'sourceNpi',
+  dest_addr_ton: 'destTon',
+  dest_addr_npi: 'destNpi',
+  service_type: 'serviceType',
+  data_coding: 'dataCoding',
+  esm_class: 'esmClass',
+  timeout_ms: 'timeoutMs',
+};
+
+function unalias(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) out[SNAKE_ALIASES[k] ?? k] = v;
+  return out;
+}
+
 /** POST /mo: a mobile-originated message the sim sends as deliver_sm. */
-export const moRequestSchema = z
+const moObject = z
   .object({
     /** Which bound system_id gets it; any receiver/transceiver session when omitted. */
     systemId: z.string().optional(),
@@ -36,4 +58,7 @@ export const moRequestSchema = z
   .strict()
   .refine((m) => (m.text === undefined) !== (m.hex === undefined), 'give exactly one of text or hex');
 
-export type MoRequest = z.input<typeof moRequestSchema>;
+export const moRequestSchema = z.preprocess(unalias, moObject);
+
+/** In-process callers use these names; over HTTP the SMPP spellings above work too. */
+export type MoRequest = z.input<typeof moObject>;

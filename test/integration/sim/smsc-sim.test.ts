@@ -253,7 +253,7 @@ describe('smsc-sim MO', () => {
       source: '447700900123',
       destination: '12345',
       text: 'Olá €5',
-      dataCoding: 8,
+      data_coding: 8, // SMPP spelling accepted as well as dataCoding
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ commandStatus: 0, systemId: 'acme' });
