@@ -214,7 +214,8 @@ describe('ClientSession against smsc-sim', () => {
       0,
     );
     const gw = s.state.binds().systems.find((b) => b.systemId === 'gw');
-    expect(gw).toMatchObject({ active: 1, maxConcurrent: 1, bindsOk: 5 });
+    expect(gw).toMatchObject({ active: 1, maxConcurrent: 1 });
+    expect(gw?.bindsOk).toBeGreaterThanOrEqual(5); // more only if a loaded machine made a bind time out
   });
 
   it('detects a dead peer when enquire_link goes unanswered and binds again', async () => {
