@@ -247,6 +247,29 @@ export class CoreClient extends EventEmitter {
     await this.call('heartbeat', 'POST', '/api/frontends', { body });
   }
 
+  /**
+   * Heartbeats every `intervalMs` (the reference: every 30-60 s; registrations expire after 90 s),
+   * the first one at once. Failures are logged and counted, never thrown. Returns a stop function.
+   */
+  startHeartbeat(info: () => FrontendInfo, intervalMs = 30_000): () => void {
+    let stopped = false;
+    let running = false;
+    const beat = (): void => {
+      if (stopped || running || this.closed) return;
+      running = true;
+      this.heartbeat(info())
+        .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed'))
+        .finally(() => (running = false));
+    };
+    beat();
+    const timer = setInterval(beat, intervalMs);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
   /** GET /api/status: whatever the core reports about itself. */
   async status(): Promise<unknown> {
     return this.call('status', 'GET', '/api/status', {}, (body) => body ?? null, 'empty');

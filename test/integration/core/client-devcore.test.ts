@@ -104,6 +104,27 @@ describe('CoreClient ⇄ devcore', () => {
     expect(await client.status()).toMatchObject({ status: 'ok' });
   });
 
+  it('startHeartbeat beats at once and on its interval, survives a failing core, stops', async () => {
+    const { core, client } = await setup();
+    let uptime = 0;
+    core.injectFault({ mode: 'error', status: 500, path: '/api/frontends' });
+    const stop = client.startHeartbeat(
+      () => ({ name: 'pod-b', hostname: 'pod-b', uptimeSeconds: uptime++ }),
+      50,
+    );
+    try {
+      await expect
+        .poll(() => core.frontends.heartbeats, { timeout: 10_000, interval: 20 })
+        .toBeGreaterThanOrEqual(2);
+    } finally {
+      stop();
+    }
+    const after = core.frontends.heartbeats;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(core.frontends.heartbeats - after).toBeLessThanOrEqual(1); // at most one already under way
+    expect(core.requests()[0]).toMatchObject({ path: '/api/frontends', status: 500 });
+  });
+
   it('markSent of an unknown id is a permanent 404', async () => {
     const { client } = await setup();
     await expect(client.markSent('999', 'c')).rejects.toMatchObject({ status: 404, temporary: false });
