@@ -344,13 +344,15 @@ start_watchdog() {
   echo $! >"$STATE/watchdog.pid"
 }
 
-set_state() {
+set_state() { # dir [create]
   STATE="${1:-$DEFAULT_STATE}"
-  STATE="$(mkdir -p "$STATE" && cd "$STATE" && pwd)"
+  if [[ "${2:-}" == create ]]; then mkdir -p "$STATE"; fi
+  [[ -d "$STATE" ]] || die "no control plane state dir $STATE"
+  STATE="$(cd "$STATE" && pwd)"
 }
 
 cmd_start() {
-  set_state "${1:-}"
+  set_state "${1:-}" create
   if live_pid apiserver "$KUBE_APISERVER" >/dev/null || live_pid etcd "$ETCD" >/dev/null; then
     die "a control plane is already running in $STATE (stop it first)"
   fi
@@ -395,6 +397,10 @@ cmd_start_apiserver() {
 }
 
 cmd_stop() {
+  if [[ ! -d "${1:-$DEFAULT_STATE}" ]]; then
+    log "nothing to stop in ${1:-$DEFAULT_STATE}"
+    return 0
+  fi
   set_state "${1:-}"
   local w
   if [[ -f "$STATE/watchdog.pid" ]]; then
