@@ -20,6 +20,8 @@ Options:
   --lock-ms N          hide a fetched message from further polls for N ms (default 0:
                        the reference core has no lock)
   --poll-limit N       at most N messages per poll (default unlimited)
+  --poll-shape SHAPE   answer polls as a bare "array" (default, as the reference) or an
+                       "envelope" {status, data}
   --route PREFIX=SMSC  route new messages without dest_smsc whose destination starts
                        with PREFIX to SMSC (repeatable)
   -h, --help           this help
@@ -97,6 +99,13 @@ function parseArgs(args: string[]): DevCoreOptions {
       case '--poll-limit':
         opts.pollLimit = number(1);
         break;
+      case '--poll-shape': {
+        const v = value();
+        if (v !== 'array' && v !== 'envelope')
+          throw new UsageError(`--poll-shape: "${v}" is not array or envelope`);
+        opts.pollShape = v;
+        break;
+      }
       case '--route': {
         const v = value();
         const at = v.indexOf('=');

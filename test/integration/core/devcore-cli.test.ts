@@ -34,6 +34,7 @@ describe('smpp-operator devcore', () => {
     [['--tls-cert', 'a.pem'], /--tls-cert and --tls-key go together/],
     [['--port'], /--port needs a value/],
     [['--bogus'], /unknown option --bogus/],
+    [['--poll-shape', 'xml'], /--poll-shape: "xml" is not array or envelope/],
   ])('rejects %j with exit code 2 and a clear message', async (args, message) => {
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     expect(await command.run(args)).toBe(2);

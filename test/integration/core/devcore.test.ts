@@ -80,6 +80,15 @@ describe('devcore /api (the core reference)', () => {
     expect(ids((all.body as { data: unknown }).data)).toEqual([1, 2, 3, 4]);
   });
 
+  it('GET /api/messages/get_by_smsc?smsc= answers in the envelope with destination_smsc', async () => {
+    const c = await start();
+    c.store.create(mt('a', 1));
+    c.store.create(mt('b', 2));
+    const r = await http('GET', '/api/messages/get_by_smsc?smsc=a');
+    expect(r.body).toMatchObject({ status: 'success', data: [{ id: 1, destination_smsc: 'a' }] });
+    expect((r.body as { data: unknown[] }).data).toHaveLength(1);
+  });
+
   it('a sent message (deliver_time set by PATCH) is never returned again; fetched ones are in flight', async () => {
     const c = await start();
     c.store.create(mt('gw', 1));
@@ -222,6 +231,9 @@ describe('devcore /api (the core reference)', () => {
     });
     expect(((await http('GET', '/api/frontends/active')).body as unknown[]).length).toBe(1);
     expect((await http('POST', '/api/frontends', { body: { frontend_name: 'x' } })).status).toBe(422);
+    expect(((await http('GET', '/api/frontends/history/gw-1')).body as unknown[]).length).toBe(1);
+    expect((await http('GET', '/api/frontends/1')).body).toMatchObject({ frontend_name: 'gw-1' });
+    expect((await http('GET', '/api/frontends/9')).status).toBe(404);
   });
 
   it('GET /api/status answers', async () => {
