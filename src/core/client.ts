@@ -6,6 +6,10 @@ import type { CoreEndpoint, CoreOutcome, Metrics } from '../metrics.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
 
+// Re-exported so `import { CoreClient, CoreError } from '../core/client.js'` works as well as '../core/index.js'.
+export { CoreError, isTemporaryStatus } from './errors.js';
+export type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
+
 export interface CoreClientOptions {
   /** API_BASE_URL, e.g. https://smsc-core:8443 (a path prefix is kept: https://gw/smsc → /smsc/api/...). */
   baseUrl: string;
