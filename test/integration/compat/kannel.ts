@@ -44,6 +44,8 @@ box-allow-ip = "127.0.0.1"
 log-file = "${join(dir, 'bearerbox.log')}"
 log-level = 1
 dlr-storage = internal
+# Temporary SMPP failures (throttling, queue full) are retried after this many seconds (default 60).
+sms-resend-freq = 1
 
 group = smsc
 smsc = smpp
