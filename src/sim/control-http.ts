@@ -53,7 +53,7 @@ export const CONTROL_ROUTES = [
   'GET /receipts',
   'POST /receipts',
   'POST /mo',
-  'POST /disconnect',
+  'POST /disconnect {systemId?}',
   'POST /reset',
 ] as const;
 
@@ -75,7 +75,12 @@ export function createControlServer(sim: SmscSim, log: Logger): Server {
     'GET /receipts': () => sim.receipts(),
     'POST /receipts': async (_url, req) => sim.setReceiptPolicy((await readJson(req)) as never),
     'POST /mo': async (_url, req) => sim.sendMo((await readJson(req)) as never),
-    'POST /disconnect': () => ({ closed: sim.disconnectAll() }),
+    'POST /disconnect': async (_url, req) => {
+      const body = (await readJson(req)) as { systemId?: unknown };
+      if (body.systemId !== undefined && typeof body.systemId !== 'string')
+        throw new SimRequestError('systemId must be a string', 400);
+      return { closed: sim.disconnectAll(body.systemId) };
+    },
     'POST /reset': () => {
       sim.reset();
       return { ok: true };

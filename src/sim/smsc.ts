@@ -922,13 +922,18 @@ export class SmscSim extends EventEmitter {
     return { ...this.receiptPolicy, byDestination: { ...this.receiptPolicy.byDestination } };
   }
 
-  /** Drops every connection at once, as a carrier restart would. Returns how many were closed. */
-  disconnectAll(): number {
-    const n = this.sessions.size;
-    this.counters.faults.disconnects += n;
-    for (const s of this.sessions.values()) s.session.destroy();
-    if (n > 0) this.log.info({ sessions: n }, 'disconnected all sessions');
-    return n;
+  /**
+   * Drops connections at once, as a carrier restart would: all of them, or only those bound as
+   * `systemId`. Returns how many were closed.
+   */
+  disconnectAll(systemId?: string): number {
+    const victims = [...this.sessions.values()].filter(
+      (s) => systemId === undefined || s.systemId === systemId,
+    );
+    this.counters.faults.disconnects += victims.length;
+    for (const s of victims) s.session.destroy();
+    if (victims.length > 0) this.log.info({ sessions: victims.length, systemId }, 'disconnected sessions');
+    return victims.length;
   }
 
   /** Clears history, counters, faults and pending receipts; live sessions stay. */

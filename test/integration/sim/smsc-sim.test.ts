@@ -388,13 +388,20 @@ describe('smsc-sim faults', () => {
   it('disconnects every session on request', async () => {
     const a = await bound('transmitter');
     const b = await bound('receiver', 'other');
+    const onlyOther = await http<{ closed: number }>(sim.httpPort!, 'POST', '/disconnect', {
+      systemId: 'other',
+    });
+    expect(onlyOther.body.closed).toBe(1);
+    await b.closed;
+    expect((await a.submit({})).command_status).toBe(0); // acme's session is untouched
+    const b2 = await bound('receiver', 'other');
     const res = await http<{ closed: number }>(sim.httpPort!, 'POST', '/disconnect');
     expect(res.body.closed).toBe(2);
-    await Promise.all([a.closed, b.closed]);
+    await Promise.all([a.closed, b2.closed]);
     const via = await bound();
     await http(sim.httpPort!, 'POST', '/faults', { disconnect: true });
     await via.closed;
-    expect(sim.state.stats().faults.disconnects).toBe(3);
+    expect(sim.state.stats().faults.disconnects).toBe(4);
   });
 
   it('refuses binds while asked to', async () => {
