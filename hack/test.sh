@@ -12,4 +12,8 @@ node dist/cli.js crds --check  # crds/ must match src/api (regenerate: node dist
 # etcd + kube-apiserver + kubectl from Go modules, for the `kube` test project (cached after the
 # first build: ~10 min and ~180 MB of module downloads on a 2-core machine).
 bash hack/control-plane.sh build
-npx vitest run
+mkdir -p .cache
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || status=$?
+[ -f .cache/vitest-report.json ] && node hack/test-summary.mjs .cache/vitest-report.json
+exit $status
