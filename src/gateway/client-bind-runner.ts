@@ -1,0 +1,423 @@
+/**
+ * One SmppClientBind: owns its ClientSession to the carrier, runs the MT loop through it
+ * (transmitter / transceiver), and turns the carrier's deliver_sm into MO messages and receipt
+ * updates (receiver / transceiver). Status and metrics follow every session event.
+ */
+import type { PDU, PduOptions } from 'smpp';
+import { parseDuration } from '../api/index.js';
+import type { CoreClient, CoreMessage } from '../core/index.js';
+import { CoreError } from '../core/index.js';
+import type { Logger } from '../log.js';
+import { makeBindLabels, type BindLabels, type Metrics } from '../metrics.js';
+import { ClientSession, type ClientSessionOptions, type InboundResult } from '../smpp/client-session.js';
+import { isTemporaryStatus, SmppStatusError, Status } from '../smpp/errors.js';
+import { Accounting } from './accounting.js';
+import type { CarrierIdMap, PartGroup } from './carrier-id-map.js';
+import { MtPump, type Decision } from './mt-pump.js';
+import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
+import type { Reporter } from './reporter.js';
+import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedClientBind } from './types.js';
+
+/** deliver_sm_resp when the core cannot take an MO now: the SMSC keeps it and retries. */
+export const MO_TEMPORARY_ERROR = Status.ESME_RX_T_APPN;
+/** deliver_sm_resp for an MO that can never be accepted (undecodable, rejected by the core). */
+export const MO_PERMANENT_ERROR = 0x65; // ESME_RX_P_APPN
+
+/** Bind responses that mean our configuration is wrong: retrying without a change will not help. */
+const CONFIG_ERRORS: ReadonlySet<number> = new Set([
+  Status.ESME_RINVPASWD,
+  Status.ESME_RINVSYSID,
+  Status.ESME_RBINDFAIL,
+]);
+
+export interface ClientBindRunnerDeps {
+  bind: ResolvedClientBind;
+  core: CoreClient;
+  metrics: Metrics;
+  log: Logger;
+  carrierIds: CarrierIdMap;
+  reporter: Reporter;
+  /** Gateway-wide accounting; this bind's counts roll up into it. */
+  accounting: Accounting;
+  inFlightIds: InFlightIds;
+  /** Poll interval when spec.queueCheckInterval is unset (SMPP_POLL_INTERVAL). */
+  defaultPollIntervalMs: number;
+  /** Reference numbers for concatenated messages, shared so binds do not reuse each other's. */
+  nextReference: () => number;
+  onStatus: (s: BindRuntimeStatus) => void;
+  /** Extra ClientSession options (tests: short timeouts). */
+  sessionOverrides?: Partial<ClientSessionOptions>;
+}
+
+export function classify(err: unknown): { permanent: boolean; reason: string } {
+  const reason = err instanceof Error ? err.message : String(err);
+  if (err instanceof SmppStatusError) return { permanent: !isTemporaryStatus(err.status), reason };
+  // The PDU could not even be encoded (bad address or body): sending it again will not help.
+  if (err instanceof TypeError) return { permanent: true, reason };
+  // Timeouts and closed sessions: the carrier may never have seen it; try again later.
+  return { permanent: false, reason };
+}
+
+export class ClientBindRunner {
+  readonly key: string;
+  readonly bind: ResolvedClientBind;
+  readonly labels: BindLabels;
+  readonly acct: Accounting;
+  private readonly d: ClientBindRunnerDeps;
+  private readonly log: Logger;
+  private readonly smscName: string;
+  private session: ClientSession | null = null;
+  private pump: MtPump | null = null;
+  private current: BindRuntimeStatus = { phase: 'Pending' };
+  private everBound = false;
+  private stopping: Promise<void> | null = null;
+  private untrackUptime: (() => void) | null = null;
+  /** Receipts whose message id matched nothing we sent. */
+  unmatchedReceipts = 0;
+
+  constructor(deps: ClientBindRunnerDeps) {
+    this.d = deps;
+    this.bind = deps.bind;
+    this.key = `${deps.bind.namespace}/${deps.bind.name}`;
+    this.smscName = deps.bind.spec.smscName;
+    this.log = deps.log;
+    this.acct = new Accounting(deps.accounting);
+    const s = deps.bind.spec;
+    this.labels = makeBindLabels({
+      namespace: deps.bind.namespace,
+      name: deps.bind.name,
+      mode: 'client',
+      systemId: s.systemId,
+      host: s.host,
+      port: s.port,
+      bindType: s.bindType,
+    });
+  }
+
+  status(): BindRuntimeStatus {
+    return this.current;
+  }
+
+  get inFlight(): number {
+    return this.pump?.inFlight ?? 0;
+  }
+
+  start(): void {
+    const s = this.bind.spec;
+    const m = this.d.metrics;
+    m.connectionStatus.labels(this.labels).set(0);
+    m.inflightMessages.labels(this.labels).set(0);
+    this.untrackUptime = m.trackUptime(this.labels, () => this.current.boundSince);
+    if (s.suspend) {
+      this.setStatus({ phase: 'Suspended' });
+      this.log.info('bind suspended; not connecting');
+      return;
+    }
+    const session = new ClientSession(this.sessionOptions(), this.log);
+    this.session = session;
+    this.wire(session);
+    session.setInboundHandler((pdu) => this.onInbound(pdu));
+    if (s.bindType !== 'receiver') {
+      const interval = s.queueCheckInterval ?? this.d.defaultPollIntervalMs;
+      const tps = s.tpsLimit > 0 ? s.tpsLimit : 0;
+      // Enough messages in hand to keep the window full between polls, never unbounded.
+      const batch = Math.min(
+        10_000,
+        tps > 0 ? Math.max(2 * s.window, Math.ceil((2 * tps * interval) / 1000)) : Math.max(4 * s.window, 32),
+      );
+      this.pump = new MtPump({
+        smscName: this.smscName,
+        intervalMs: interval,
+        batch,
+        core: this.d.core,
+        reporter: this.d.reporter,
+        acct: this.acct,
+        inFlightIds: this.d.inFlightIds,
+        log: this.log,
+        canPoll: () => session.state === 'bound',
+        deliver: (msg) => this.submit(session, msg),
+        onDecision: (dec) => this.countDecision(dec),
+        onInFlight: (n) => m.inflightMessages.labels(this.labels).set(n),
+      });
+      this.pump.start();
+    }
+    this.setStatus({ phase: 'Connecting' });
+    session.start();
+  }
+
+  /**
+   * Stops polling, unbinds (messages still queued for the window are returned to the core;
+   * those awaiting a response get it or are returned when the session closes), and resolves
+   * once every message this bind took has been decided. Reports may still be in flight: the
+   * gateway drains the reporter.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.pump?.stop();
+    if (this.session) await this.session.stop();
+    const m = this.d.metrics;
+    m.connectionStatus.labels(this.labels).set(0);
+    this.untrackUptime?.();
+    this.untrackUptime = null;
+    if (this.current.phase !== 'Suspended') {
+      const next: BindRuntimeStatus = { phase: 'Pending' };
+      if (this.current.lastError !== undefined) next.lastError = this.current.lastError;
+      this.setStatus(next);
+    }
+  }
+
+  /** Resolves when every message this bind took has been reported to the core. */
+  idle(): Promise<void> {
+    return this.pump?.idle() ?? Promise.resolve();
+  }
+
+  private sessionOptions(): ClientSessionOptions {
+    const b = this.bind;
+    const s = b.spec;
+    const o: ClientSessionOptions = {
+      host: s.host,
+      port: s.port,
+      bindType: s.bindType,
+      systemId: s.systemId,
+      password: b.password,
+      interfaceVersion: s.interfaceVersion,
+      window: s.window,
+      enquireLinkIntervalMs: parseDuration(s.enquireLinkInterval),
+      responseTimeoutMs: parseDuration(s.responseTimeout),
+      bindTimeoutMs: parseDuration(s.bindTimeout),
+      reconnect: {
+        minDelayMs: parseDuration(s.reconnect.minDelay),
+        maxDelayMs: parseDuration(s.reconnect.maxDelay),
+      },
+    };
+    // 0 is not valid in a manifest; it is how benchmarks ask for no limit at all.
+    if (s.tpsLimit > 0) o.tpsLimit = s.tpsLimit;
+    if (s.systemType !== undefined) o.systemType = s.systemType;
+    if (s.addressRange !== undefined) o.addressRange = s.addressRange;
+    if (s.tls.enabled) {
+      const tls: NonNullable<ClientSessionOptions['tls']> = {
+        enabled: true,
+        insecureSkipVerify: s.tls.insecureSkipVerify,
+      };
+      if (b.tlsCa !== undefined) tls.ca = b.tlsCa;
+      if (s.tls.serverName !== undefined) tls.serverName = s.tls.serverName;
+      o.tls = tls;
+    }
+    return { ...o, ...this.d.sessionOverrides };
+  }
+
+  private wire(session: ClientSession): void {
+    const m = this.d.metrics;
+    const l = this.labels;
+    session.on('connecting', () => {
+      m.connectionAttempts.labels(l).inc();
+      if (this.current.phase === 'Error') return; // keep showing why until a bind succeeds
+      this.setStatus({ ...this.withError(), phase: this.everBound ? 'Reconnecting' : 'Connecting' });
+    });
+    session.on('bound', () => {
+      this.everBound = true;
+      m.bindSuccess.labels(l).inc();
+      m.connectionStatus.labels(l).set(1);
+      this.setStatus({ ...this.withError(), phase: 'Bound', boundSince: new Date() });
+      this.pump?.poke();
+    });
+    session.on('bindFailed', (err: Error) => {
+      m.bindFailures.labels(l).inc();
+      const config = err instanceof SmppStatusError && CONFIG_ERRORS.has(err.status);
+      this.setStatus({
+        phase: config ? 'Error' : this.everBound ? 'Reconnecting' : 'Connecting',
+        lastError: err.message,
+      });
+    });
+    session.on('disconnected', (reason: string) => {
+      m.disconnections.labels(l).inc();
+      m.connectionStatus.labels(l).set(0);
+      if (this.session?.state === 'stopped') return;
+      this.setStatus({ phase: 'Reconnecting', lastError: `connection lost: ${reason}` });
+    });
+    session.on('throttled', () => m.throttled.labels(l).inc());
+    session.on('latency', (e: { command: string; ms: number }) =>
+      m.submitLatency.labels(l).observe(e.ms / 1000),
+    );
+    session.on('decodeError', () => m.decodeErrors.labels(l).inc());
+  }
+
+  private withError(): { lastError?: string } {
+    return this.current.lastError !== undefined ? { lastError: this.current.lastError } : {};
+  }
+
+  private setStatus(s: BindRuntimeStatus): void {
+    if (sameStatus(this.current, s)) return;
+    this.current = s;
+    this.d.onStatus(s);
+  }
+
+  private countDecision(d: Decision): void {
+    const m = this.d.metrics;
+    if (d.outcome === 'sent') m.messagesSent.labels(this.labels).inc();
+    else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
+    else m.deliveryFailures.labels(this.labels).inc();
+  }
+
+  // ---- MT ---------------------------------------------------------------------------------
+
+  private async submit(session: ClientSession, msg: CoreMessage): Promise<Decision> {
+    const s = this.bind.spec;
+    let fields: PduOptions[];
+    try {
+      const parts = encodeCore(msg, s.codec, this.d.nextReference());
+      fields = parts.map((p) => partFields(msg, p, s.addressing, 1));
+    } catch (err) {
+      const reason = `cannot encode: ${(err as Error).message}`;
+      this.log.warn({ messageId: msg.id, err: (err as Error).message }, 'message cannot be encoded; failed');
+      return { outcome: 'failed', reason };
+    }
+    if (fields.length === 1) {
+      try {
+        const resp = await session.submit(fields[0] as PduOptions);
+        const carrierId = messageIdOf(resp);
+        if (carrierId !== '') this.d.carrierIds.set(this.smscName, carrierId, msg.id);
+        return { outcome: 'sent', carrierId };
+      } catch (err) {
+        return this.failure(msg, err, 0);
+      }
+    }
+    const results = await Promise.allSettled(fields.map((f) => session.submit(f)));
+    const ids: string[] = [];
+    let firstError: unknown;
+    let permanent = false;
+    for (const r of results) {
+      if (r.status === 'fulfilled') ids.push(messageIdOf(r.value));
+      else {
+        firstError ??= r.reason;
+        if (classify(r.reason).permanent) {
+          permanent = true;
+          firstError = r.reason;
+        }
+      }
+    }
+    if (firstError === undefined) {
+      const group: PartGroup = { coreId: msg.id, parts: ids.length, delivered: new Set() };
+      for (const id of ids) if (id !== '') this.d.carrierIds.set(this.smscName, id, msg.id, group);
+      return { outcome: 'sent', carrierId: ids.join(',') };
+    }
+    const dec = this.failure(msg, firstError, ids.length, permanent);
+    return dec;
+  }
+
+  private failure(msg: CoreMessage, err: unknown, acceptedParts: number, forcePermanent = false): Decision {
+    const c = classify(err);
+    const permanent = forcePermanent || c.permanent;
+    if (acceptedParts > 0) {
+      this.log.warn(
+        { messageId: msg.id, acceptedParts, err: c.reason },
+        permanent
+          ? 'long message partly accepted, then refused; failed'
+          : 'long message partly accepted; returned, the accepted parts will be sent again',
+      );
+    } else {
+      this.log.debug({ messageId: msg.id, err: c.reason, permanent }, 'submit_sm failed');
+    }
+    return permanent ? { outcome: 'failed', reason: c.reason } : { outcome: 'returned', reason: c.reason };
+  }
+
+  // ---- MO and receipts --------------------------------------------------------------------
+
+  private onInbound(pdu: PDU): Promise<InboundResult> {
+    let receipt: boolean;
+    try {
+      receipt = pduIsReceipt(pdu);
+    } catch {
+      receipt = false;
+    }
+    return receipt ? this.onReceipt(pdu) : this.onMo(pdu);
+  }
+
+  private async onMo(pdu: PDU): Promise<InboundResult> {
+    const m = this.d.metrics;
+    let msg;
+    try {
+      msg = inboundMessage(pdu, this.smscName);
+    } catch (err) {
+      m.decodeErrors.labels(this.labels).inc();
+      this.log.warn(
+        { err: (err as Error).message, dataCoding: pdu.data_coding, source: pdu.source_addr },
+        'MO message cannot be decoded; refused',
+      );
+      return { status: MO_PERMANENT_ERROR };
+    }
+    try {
+      const { id } = await this.d.core.postMessage(msg);
+      m.messagesReceived.labels(this.labels).inc();
+      this.log.debug({ coreId: id, parts: msg.message_parts }, 'MO message accepted by the core');
+      return { status: 0 };
+    } catch (err) {
+      if (err instanceof CoreError && !err.temporary) {
+        this.log.warn({ err: err.message, status: err.status }, 'core refused an MO message');
+        return { status: MO_PERMANENT_ERROR };
+      }
+      this.log.debug({ err: (err as Error).message }, 'core unavailable; MO left with the SMSC for retry');
+      return { status: MO_TEMPORARY_ERROR };
+    }
+  }
+
+  private async onReceipt(pdu: PDU): Promise<InboundResult> {
+    const m = this.d.metrics;
+    const l = this.labels;
+    let r;
+    try {
+      r = pduReceipt(pdu);
+    } catch {
+      r = null;
+    }
+    if (!r) {
+      m.decodeErrors.labels(l).inc();
+      this.log.warn({ source: pdu.source_addr }, 'delivery receipt cannot be read; acknowledged and dropped');
+      return { status: 0 };
+    }
+    m.deliveryReceipts.labels({ ...l, outcome: r.outcome }).inc();
+    const entry = this.d.carrierIds.lookup(this.smscName, r.messageId);
+    if (!entry) {
+      this.unmatchedReceipts++;
+      m.unmatchedReceipts.labels(l).inc();
+      this.log.warn(
+        { carrierMessageId: r.messageId, stat: r.state },
+        'delivery receipt for an unknown message id; acknowledged',
+      );
+      return { status: 0 };
+    }
+    const group = entry.group;
+    if (group) {
+      if (group.finished) return { status: 0 };
+      if (r.outcome === 'pending') return { status: 0 };
+      if (r.outcome === 'delivered') {
+        group.delivered.add(r.messageId);
+        if (group.delivered.size < group.parts) return { status: 0 };
+      }
+      group.finished = r.outcome;
+    }
+    if (r.outcome === 'failed') m.deliveryFailures.labels(l).inc();
+    try {
+      await this.d.core.reportReceipt(entry.coreId, r);
+      return { status: 0 };
+    } catch (err) {
+      if (err instanceof CoreError && !err.temporary) {
+        this.log.warn({ coreId: entry.coreId, err: err.message }, 'core refused a receipt update');
+        return { status: 0 };
+      }
+      if (group) delete group.finished;
+      return { status: MO_TEMPORARY_ERROR };
+    }
+  }
+}
+
+function messageIdOf(pdu: PDU): string {
+  const v = pdu.message_id;
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('latin1').replace(/\0+$/, '');
+  return '';
+}

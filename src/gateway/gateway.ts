@@ -1,0 +1,423 @@
+/**
+ * The runtime both standalone and in-cluster modes feed: a level-triggered table of client and
+ * server binds, one SMPP listener for every server bind, the core heartbeat, and a drain on stop.
+ *
+ * Events: 'status' (kind, namespace, name, BindRuntimeStatus) whenever a bind's status changes
+ * (including { phase: 'Pending' } for a bind just removed).
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { publicConfig, type GatewayConfig } from '../config.js';
+import type { CoreClient } from '../core/index.js';
+import { bindLogger, type Logger } from '../log.js';
+import { removeBindSeries, type Metrics } from '../metrics.js';
+import type { ClientSessionOptions } from '../smpp/client-session.js';
+import { SmppListener, type ListenerOptions, type ServerSessionInfo } from '../smpp/server-listener.js';
+import { Accounting, type AccountingSnapshot } from './accounting.js';
+import { CarrierIdMap, type CarrierIdMapOptions } from './carrier-id-map.js';
+import { ClientBindRunner } from './client-bind-runner.js';
+import { Reporter, type ReporterOptions } from './reporter.js';
+import { listenerEntry, ServerBindRunner } from './server-bind-runner.js';
+import type {
+  BindKind,
+  BindRuntimeStatus,
+  InFlightIds,
+  ResolvedClientBind,
+  ResolvedServerBind,
+} from './types.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  core: CoreClient;
+  metrics: Metrics;
+  log: Logger;
+  /** frontend_name of the heartbeat; default config.podName. */
+  frontendName?: string;
+  /** Listener tuning (tests: short timeouts); host/port/maxConnections/TLS come from config. */
+  listener?: Partial<ListenerOptions>;
+  /** false: no SMPP listener (server binds then stay Pending). Default true. */
+  listen?: boolean;
+  carrierIds?: CarrierIdMapOptions;
+  reporter?: ReporterOptions;
+  /** Extra ClientSession options for every client bind (tests: short timeouts). */
+  sessionOverrides?: Partial<ClientSessionOptions>;
+}
+
+export interface GatewayAccounting extends AccountingSnapshot {
+  /** Messages this process holds right now (taken, or waiting for the core to acknowledge a report). */
+  held: number;
+}
+
+function fingerprint(x: unknown): string {
+  return JSON.stringify(x);
+}
+
+function clientFingerprint(b: ResolvedClientBind): string {
+  return fingerprint([b.spec, b.password, b.tlsCa ?? null, b.reconnectToken ?? null]);
+}
+
+function serverFingerprint(b: ResolvedServerBind): string {
+  return fingerprint([b.spec, b.password]);
+}
+
+interface ClientSlot {
+  runner: ClientBindRunner;
+  fp: string;
+  /** Resolves when the previous runner of this key has unbound (a carrier may allow one session). */
+  after: Promise<void>;
+}
+
+export class Gateway extends EventEmitter {
+  private readonly config: GatewayConfig;
+  private readonly core: CoreClient;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly deps: GatewayDeps;
+  private readonly clients = new Map<string, ClientSlot>();
+  private readonly servers = new Map<string, { runner: ServerBindRunner; fp: string }>();
+  /** Runners being stopped (removed or replaced), so stop() can wait for them too. */
+  private readonly retiring = new Set<Promise<void>>();
+  private readonly acct = new Accounting();
+  private readonly inFlightIds: InFlightIds = new Set();
+  readonly carrierIds: CarrierIdMap;
+  private readonly reporter: Reporter;
+  private listener: SmppListener | null = null;
+  private listenerPort: number | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private reference = Math.floor(Math.random() * 0xffff);
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private desiredServers: ResolvedServerBind[] = [];
+
+  constructor(deps: GatewayDeps) {
+    super();
+    this.deps = deps;
+    this.config = deps.config;
+    this.core = deps.core;
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.carrierIds = new CarrierIdMap(deps.carrierIds);
+    this.reporter = new Reporter(deps.core, deps.log.child({ component: 'reporter' }), deps.reporter);
+  }
+
+  /** Port the SMPP listener is bound to (after start), for tests that listen on port 0. */
+  get smppPort(): number | undefined {
+    return this.listenerPort;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.deps.listen !== false) {
+      const c = this.config;
+      const opts: ListenerOptions = {
+        host: c.listenHost,
+        port: c.listenPort,
+        maxConnections: c.maxConnections,
+        ...this.deps.listener,
+      };
+      if (c.listenTlsCertFile !== undefined && c.listenTlsKeyFile !== undefined) {
+        opts.tls = { cert: readFileSync(c.listenTlsCertFile), key: readFileSync(c.listenTlsKeyFile) };
+      }
+      const listener = new SmppListener(opts, this.log.child({ component: 'listener' }));
+      listener.setSubmitHandler((entry, pdu) => {
+        const slot = this.servers.get(entry.key);
+        if (!slot) return Promise.resolve({ status: 0x08 });
+        return slot.runner.onSubmit(pdu);
+      });
+      listener.on('sessionBound', (info: ServerSessionInfo) =>
+        this.servers.get(info.key)?.runner.onSessionBound(info),
+      );
+      listener.on('sessionClosed', (info: ServerSessionInfo, reason: string) =>
+        this.servers.get(info.key)?.runner.onSessionClosed(info, reason),
+      );
+      listener.on('submitThrottled', (info: ServerSessionInfo) =>
+        this.servers.get(info.key)?.runner.onSubmitThrottled(),
+      );
+      listener.on('bindRejected', (r: { systemId: string; reason: string; status: number }) => {
+        for (const { runner } of this.servers.values())
+          if (runner.bind.spec.systemId === r.systemId) runner.onBindRejected(r.reason, r.status);
+      });
+      listener.on('connectionRefused', () =>
+        this.metrics.listenerRejections.inc({ reason: 'max_connections' }),
+      );
+      listener.on('decodeError', () => this.metrics.listenerRejections.inc({ reason: 'decode_error' }));
+      this.listener = listener;
+      this.listenerPort = (await listener.listen()).port;
+      listener.setBinds(this.desiredServers.map(listenerEntry));
+      // Binds given before start() wait for the listener.
+      this.applyServers(this.desiredServers);
+    }
+    const every = this.config.heartbeatIntervalSeconds * 1000;
+    void this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), every);
+    this.heartbeatTimer.unref();
+  }
+
+  private nextReference = (): number => {
+    this.reference = (this.reference + 1) & 0xffff;
+    return this.reference;
+  };
+
+  // ---- desired state ------------------------------------------------------------------------
+
+  setClientBinds(binds: ResolvedClientBind[]): void {
+    if (this.stopping) return;
+    const want = new Map<string, ResolvedClientBind>();
+    for (const b of binds) want.set(`${b.namespace}/${b.name}`, b);
+    for (const [key, slot] of this.clients) {
+      if (!want.has(key)) {
+        this.clients.delete(key);
+        this.retire(slot.runner, slot.after, true);
+        this.emitStatus('SmppClientBind', slot.runner.bind, { phase: 'Pending' });
+      }
+    }
+    for (const [key, b] of want) {
+      const fp = clientFingerprint(b);
+      const slot = this.clients.get(key);
+      if (slot && slot.fp === fp) continue;
+      const runner = this.newClientRunner(b);
+      let after: Promise<void> = Promise.resolve();
+      if (slot) {
+        this.log.info({ namespace: b.namespace, bind: b.name }, 'client bind changed; rebinding');
+        const labelsChanged = JSON.stringify(slot.runner.labels) !== JSON.stringify(runner.labels);
+        after = this.retire(slot.runner, slot.after, labelsChanged);
+      } else {
+        this.log.info(
+          { namespace: b.namespace, bind: b.name, smscName: b.spec.smscName },
+          'client bind added',
+        );
+      }
+      this.clients.set(key, { runner, fp, after });
+      void after.then(() => {
+        if (this.clients.get(key)?.runner === runner && !this.stopping) runner.start();
+      });
+    }
+  }
+
+  setServerBinds(binds: ResolvedServerBind[]): void {
+    if (this.stopping) return;
+    this.desiredServers = binds;
+    if (!this.listener) return; // applied by start()
+    this.listener.setBinds(binds.map(listenerEntry));
+    this.applyServers(binds);
+  }
+
+  private applyServers(binds: ResolvedServerBind[]): void {
+    const want = new Map<string, ResolvedServerBind>();
+    for (const b of binds) want.set(`${b.namespace}/${b.name}`, b);
+    for (const [key, slot] of this.servers) {
+      if (!want.has(key)) {
+        this.servers.delete(key);
+        this.retire(slot.runner, Promise.resolve(), true);
+        this.emitStatus('SmppServerBind', slot.runner.bind, { phase: 'Pending' });
+      }
+    }
+    for (const [key, b] of want) {
+      const fp = serverFingerprint(b);
+      const slot = this.servers.get(key);
+      if (slot && slot.fp === fp) continue;
+      if (slot) this.retire(slot.runner, Promise.resolve(), false);
+      const runner = new ServerBindRunner({
+        bind: b,
+        listener: this.listener as SmppListener,
+        core: this.core,
+        metrics: this.metrics,
+        log: bindLogger(this.log, b.namespace, b.name).child({ mode: 'server' }),
+        reporter: this.reporter,
+        accounting: this.acct,
+        inFlightIds: this.inFlightIds,
+        defaultPollIntervalMs: this.config.pollIntervalMs,
+        nextReference: this.nextReference,
+        onStatus: (s) => {
+          if (this.servers.get(key)?.runner === runner) this.emitStatus('SmppServerBind', b, s);
+        },
+      });
+      this.servers.set(key, { runner, fp });
+      runner.start();
+    }
+  }
+
+  private newClientRunner(b: ResolvedClientBind): ClientBindRunner {
+    const key = `${b.namespace}/${b.name}`;
+    const runner: ClientBindRunner = new ClientBindRunner({
+      bind: b,
+      core: this.core,
+      metrics: this.metrics,
+      log: bindLogger(this.log, b.namespace, b.name).child({ mode: 'client' }),
+      carrierIds: this.carrierIds,
+      reporter: this.reporter,
+      accounting: this.acct,
+      inFlightIds: this.inFlightIds,
+      defaultPollIntervalMs: this.config.pollIntervalMs,
+      nextReference: this.nextReference,
+      onStatus: (s) => {
+        if (this.clients.get(key)?.runner === runner) this.emitStatus('SmppClientBind', b, s);
+      },
+      ...(this.deps.sessionOverrides ? { sessionOverrides: this.deps.sessionOverrides } : {}),
+    });
+    return runner;
+  }
+
+  /** Stops a runner in the background (after its predecessor); resolves when it has unbound. */
+  private retire(
+    runner: ClientBindRunner | ServerBindRunner,
+    after: Promise<void>,
+    dropSeries: boolean,
+  ): Promise<void> {
+    const p = after
+      .then(() => runner.stop())
+      .catch((err: unknown) =>
+        this.log.error({ err: (err as Error).message, bind: runner.key }, 'stopping a bind failed'),
+      )
+      .then(() => {
+        if (dropSeries) removeBindSeries(this.metrics, runner.labels);
+      });
+    this.retiring.add(p);
+    void p.finally(() => this.retiring.delete(p));
+    return p;
+  }
+
+  private emitStatus(kind: BindKind, b: { namespace: string; name: string }, s: BindRuntimeStatus): void {
+    this.emit('status', kind, b.namespace, b.name, s);
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  status(namespace: string, name: string, kind: BindKind): BindRuntimeStatus | undefined {
+    const key = `${namespace}/${name}`;
+    return kind === 'SmppClientBind'
+      ? this.clients.get(key)?.runner.status()
+      : this.servers.get(key)?.runner.status();
+  }
+
+  /** Every bind's status, for the demo and the status endpoint. */
+  statuses(): {
+    kind: BindKind;
+    namespace: string;
+    name: string;
+    smscName: string;
+    status: BindRuntimeStatus;
+  }[] {
+    const out: {
+      kind: BindKind;
+      namespace: string;
+      name: string;
+      smscName: string;
+      status: BindRuntimeStatus;
+    }[] = [];
+    for (const { runner } of this.clients.values())
+      out.push({
+        kind: 'SmppClientBind',
+        namespace: runner.bind.namespace,
+        name: runner.bind.name,
+        smscName: runner.bind.spec.smscName,
+        status: runner.status(),
+      });
+    for (const { runner } of this.servers.values())
+      out.push({
+        kind: 'SmppServerBind',
+        namespace: runner.bind.namespace,
+        name: runner.bind.name,
+        smscName: runner.bind.spec.smscName,
+        status: runner.status(),
+      });
+    return out;
+  }
+
+  /** taken == sent + returned + failed + inFlight, for this process since start. */
+  accounting(): GatewayAccounting {
+    return { ...this.acct.snapshot(), held: this.inFlightIds.size };
+  }
+
+  /** True once started and not stopping (readiness). */
+  get ready(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  // ---- heartbeat ----------------------------------------------------------------------------
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopping) return;
+    const configuration = {
+      ...publicConfig(this.config),
+      clientBinds: [...this.clients.values()].map(({ runner }) => ({
+        name: runner.key,
+        smscName: runner.bind.spec.smscName,
+        host: runner.bind.spec.host,
+        port: runner.bind.spec.port,
+        bindType: runner.bind.spec.bindType,
+        systemId: runner.bind.spec.systemId,
+        phase: runner.status().phase,
+      })),
+      serverBinds: [...this.servers.values()].map(({ runner }) => ({
+        name: runner.key,
+        smscName: runner.bind.spec.smscName,
+        systemId: runner.bind.spec.systemId,
+        sessions: runner.status().sessions?.length ?? 0,
+      })),
+    };
+    try {
+      await this.core.heartbeat({
+        name: this.deps.frontendName ?? this.config.podName,
+        hostname: hostname(),
+        uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+        configuration,
+      });
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'heartbeat failed');
+    }
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------------
+
+  /**
+   * Drains within graceMs: no new polls; client sessions unbind (messages still waiting for a
+   * window slot are returned to the core, those awaiting a response get it or are returned);
+   * deliveries to partners finish or are returned; every outcome is reported to the core
+   * (retried until the deadline); the listener unbinds partner sessions and closes.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= this.doStop(graceMs);
+    return this.stopping;
+  }
+
+  private async doStop(graceMs: number): Promise<void> {
+    const deadline = Date.now() + Math.max(0, graceMs);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    const before = this.acct.snapshot();
+    this.log.info(
+      { graceMs, inFlight: before.inFlight, reportsPending: before.reportsPending },
+      'gateway draining',
+    );
+    const clients = [...this.clients.values()];
+    const servers = [...this.servers.values()];
+    // Partners: stop polling, let deliveries already queued finish while sessions are still up.
+    for (const { runner } of servers) void runner.stop();
+    const serverIdle = Promise.all(servers.map(({ runner }) => runner.idle()));
+    await Promise.all([
+      ...clients.map(({ runner, after }) => after.then(() => runner.stop())),
+      ...this.retiring,
+      withDeadline(serverIdle, deadline - Date.now() - Math.min(1000, graceMs / 4)),
+    ]);
+    if (this.listener) await this.listener.close(); // pending deliver_sm are rejected → returned
+    await this.reporter.drain(deadline);
+    this.clients.clear();
+    this.servers.clear();
+    const after = this.acct.snapshot();
+    const level = after.inFlight > 0 || after.reportsAbandoned > 0 ? 'error' : 'info';
+    this.log[level]({ ...after }, 'gateway stopped');
+  }
+}
+
+function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, Math.max(0, ms));
+    void p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,260 @@
+/**
+ * One SmppServerBind: the partner binds to our listener. While it has a receiver/transceiver
+ * session, the core's messages for its smscName go out as deliver_sm (the listener spreads them
+ * across sessions at the bind's tpsLimit); the partner's deliver_sm_resp decides the report.
+ * Its submit_sm become core messages; the submit_sm_resp carries the core's id.
+ */
+import type { PDU, PduOptions } from 'smpp';
+import type { CoreClient, CoreMessage } from '../core/index.js';
+import { CoreError } from '../core/index.js';
+import type { Logger } from '../log.js';
+import { makeBindLabels, type BindLabels, type Metrics } from '../metrics.js';
+import type { InboundResult } from '../smpp/client-session.js';
+import { Status } from '../smpp/errors.js';
+import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
+import { Accounting } from './accounting.js';
+import { classify } from './client-bind-runner.js';
+import { MtPump, type Decision } from './mt-pump.js';
+import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
+import type { Reporter } from './reporter.js';
+import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedServerBind } from './types.js';
+
+/** submit_sm_resp while the core is unreachable: "queue full", which partners retry. */
+export const SUBMIT_TEMPORARY_ERROR = Status.ESME_RMSGQFUL;
+/** submit_sm_resp for a message the core refuses or we cannot decode. */
+export const SUBMIT_PERMANENT_ERROR = 0x45; // ESME_RSUBMITFAIL
+
+export interface ServerBindRunnerDeps {
+  bind: ResolvedServerBind;
+  listener: SmppListener;
+  core: CoreClient;
+  metrics: Metrics;
+  log: Logger;
+  reporter: Reporter;
+  accounting: Accounting;
+  inFlightIds: InFlightIds;
+  defaultPollIntervalMs: number;
+  nextReference: () => number;
+  onStatus: (s: BindRuntimeStatus) => void;
+}
+
+export function serverBindKey(b: { namespace: string; name: string }): string {
+  return `${b.namespace}/${b.name}`;
+}
+
+export function listenerEntry(b: ResolvedServerBind): ServerBindEntry {
+  const s = b.spec;
+  return {
+    key: serverBindKey(b),
+    namespace: b.namespace,
+    name: b.name,
+    smscName: s.smscName,
+    systemId: s.systemId,
+    password: b.password,
+    allowedBindTypes: [...s.allowedBindTypes],
+    ipAllowlist: [...s.ipAllowlist],
+    tpsLimit: s.tpsLimit,
+    inboundTpsLimit: s.inboundTpsLimit,
+    maxSessions: s.maxSessions,
+    suspend: s.suspend,
+  };
+}
+
+export class ServerBindRunner {
+  readonly key: string;
+  readonly bind: ResolvedServerBind;
+  readonly labels: BindLabels;
+  readonly acct: Accounting;
+  private readonly d: ServerBindRunnerDeps;
+  private readonly log: Logger;
+  private pump: MtPump | null = null;
+  private current: BindRuntimeStatus = { phase: 'Pending' };
+  private lastError: string | undefined;
+  private stopping: Promise<void> | null = null;
+
+  constructor(deps: ServerBindRunnerDeps) {
+    this.d = deps;
+    this.bind = deps.bind;
+    this.key = serverBindKey(deps.bind);
+    this.log = deps.log;
+    this.acct = new Accounting(deps.accounting);
+    this.labels = makeBindLabels({
+      namespace: deps.bind.namespace,
+      name: deps.bind.name,
+      mode: 'server',
+      systemId: deps.bind.spec.systemId,
+    });
+  }
+
+  status(): BindRuntimeStatus {
+    return this.current;
+  }
+
+  get inFlight(): number {
+    return this.pump?.inFlight ?? 0;
+  }
+
+  start(): void {
+    const s = this.bind.spec;
+    const m = this.d.metrics;
+    m.connectionStatus.labels(this.labels).set(0);
+    m.serverSessions.labels(this.labels).set(0);
+    m.inflightMessages.labels(this.labels).set(0);
+    if (!s.suspend) {
+      const interval = s.queueCheckInterval ?? this.d.defaultPollIntervalMs;
+      this.pump = new MtPump({
+        smscName: s.smscName,
+        intervalMs: interval,
+        batch: Math.min(10_000, Math.max(32, Math.ceil((2 * s.tpsLimit * interval) / 1000))),
+        core: this.d.core,
+        reporter: this.d.reporter,
+        acct: this.acct,
+        inFlightIds: this.d.inFlightIds,
+        log: this.log,
+        canPoll: () => this.receivers() > 0,
+        deliver: (msg) => this.deliver(msg),
+        onDecision: (dec) => this.countDecision(dec),
+        onInFlight: (n) => m.inflightMessages.labels(this.labels).set(n),
+      });
+      this.pump.start();
+    }
+    this.refresh();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.pump?.stop();
+      this.d.metrics.connectionStatus.labels(this.labels).set(0);
+    })();
+    return this.stopping;
+  }
+
+  idle(): Promise<void> {
+    return this.pump?.idle() ?? Promise.resolve();
+  }
+
+  // ---- listener events, dispatched by the gateway ------------------------------------------
+
+  onSessionBound(_info: ServerSessionInfo): void {
+    this.d.metrics.bindSuccess.labels(this.labels).inc();
+    this.refresh();
+    this.pump?.poke();
+  }
+
+  onSessionClosed(_info: ServerSessionInfo, reason: string): void {
+    this.d.metrics.disconnections.labels(this.labels).inc();
+    this.lastError = `partner session closed: ${reason}`;
+    this.refresh();
+  }
+
+  onBindRejected(reason: string, status: number): void {
+    this.d.metrics.bindFailures.labels(this.labels).inc();
+    this.lastError = `bind rejected (${reason}, status 0x${status.toString(16).padStart(8, '0').toUpperCase()})`;
+    this.refresh();
+  }
+
+  onSubmitThrottled(): void {
+    this.d.metrics.throttled.labels(this.labels).inc();
+  }
+
+  /** Recomputes phase and sessions from the listener. */
+  refresh(): void {
+    const sessions = this.d.listener.sessions(this.key);
+    const m = this.d.metrics;
+    m.serverSessions.labels(this.labels).set(sessions.length);
+    m.connectionStatus.labels(this.labels).set(sessions.length > 0 ? 1 : 0);
+    const next: BindRuntimeStatus = {
+      phase: this.bind.spec.suspend ? 'Suspended' : sessions.length > 0 ? 'Bound' : 'Pending',
+      sessions,
+    };
+    const first = sessions.reduce<Date | undefined>(
+      (min, s) => (min === undefined || s.since < min ? s.since : min),
+      undefined,
+    );
+    if (first) next.boundSince = first;
+    if (this.lastError !== undefined) next.lastError = this.lastError;
+    if (sameStatus(this.current, next)) return;
+    this.current = next;
+    this.d.onStatus(next);
+  }
+
+  private receivers(): number {
+    let n = 0;
+    for (const s of this.d.listener.sessions(this.key))
+      if (s.bindType === 'receiver' || s.bindType === 'transceiver') n++;
+    return n;
+  }
+
+  private countDecision(d: Decision): void {
+    const m = this.d.metrics;
+    if (d.outcome === 'sent') m.messagesSent.labels(this.labels).inc();
+    else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
+    else m.deliveryFailures.labels(this.labels).inc();
+  }
+
+  // ---- MT: core → partner ------------------------------------------------------------------
+
+  private async deliver(msg: CoreMessage): Promise<Decision> {
+    const s = this.bind.spec;
+    let fields: PduOptions[];
+    try {
+      fields = encodeCore(msg, s.codec, this.d.nextReference()).map((p) =>
+        partFields(msg, p, s.addressing, 0),
+      );
+    } catch (err) {
+      this.log.warn({ messageId: msg.id, err: (err as Error).message }, 'message cannot be encoded; failed');
+      return { outcome: 'failed', reason: `cannot encode: ${(err as Error).message}` };
+    }
+    const started = performance.now();
+    const results = await Promise.allSettled(fields.map((f) => this.d.listener.deliver(this.key, f)));
+    this.d.metrics.submitLatency.labels(this.labels).observe((performance.now() - started) / 1000);
+    let firstError: unknown;
+    let permanent = false;
+    const ids: string[] = [];
+    for (const r of results) {
+      if (r.status === 'fulfilled') {
+        const v = (r.value as PDU).message_id;
+        ids.push(typeof v === 'string' ? v : '');
+      } else {
+        firstError ??= r.reason;
+        if (classify(r.reason).permanent) {
+          permanent = true;
+          firstError = r.reason;
+        }
+      }
+    }
+    if (firstError === undefined) {
+      // deliver_sm_resp message_id is normally empty; the core still needs a non-null marker.
+      const carrierId = ids.filter((x) => x !== '').join(',');
+      return { outcome: 'sent', carrierId: carrierId === '' ? `${s.smscName}:${msg.id}` : carrierId };
+    }
+    const reason = classify(firstError).reason;
+    this.log.debug({ messageId: msg.id, err: reason, permanent }, 'deliver_sm to partner failed');
+    return permanent ? { outcome: 'failed', reason } : { outcome: 'returned', reason };
+  }
+
+  // ---- MO: partner → core ------------------------------------------------------------------
+
+  async onSubmit(pdu: PDU): Promise<InboundResult> {
+    const m = this.d.metrics;
+    let msg;
+    try {
+      msg = inboundMessage(pdu, this.bind.spec.smscName);
+    } catch (err) {
+      m.decodeErrors.labels(this.labels).inc();
+      this.log.warn({ err: (err as Error).message }, 'partner submit_sm cannot be decoded; refused');
+      return { status: SUBMIT_PERMANENT_ERROR };
+    }
+    try {
+      const { id } = await this.d.core.postMessage(msg);
+      m.messagesReceived.labels(this.labels).inc();
+      return { status: 0, messageId: id };
+    } catch (err) {
+      if (err instanceof CoreError && !err.temporary) {
+        this.log.warn({ err: err.message, status: err.status }, 'core refused a partner message');
+        return { status: SUBMIT_PERMANENT_ERROR };
+      }
+      return { status: SUBMIT_TEMPORARY_ERROR };
+    }
+  }
+}

@@ -1,0 +1,232 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CoreMessage } from '../../../src/core/index.js';
+import { CoreError } from '../../../src/core/index.js';
+import { createLogger } from '../../../src/log.js';
+import { Accounting } from '../../../src/gateway/accounting.js';
+import { MtPump, type Decision } from '../../../src/gateway/mt-pump.js';
+import { Reporter } from '../../../src/gateway/reporter.js';
+
+const log = createLogger({ level: 'silent' });
+
+/** A core queue with the reference's semantics: GET returns every unsent message, in flight or not. */
+class QueueCore {
+  readonly queue = new Map<string, CoreMessage>();
+  readonly calls: string[] = [];
+  polls = 0;
+  failNext = 0;
+  down = false;
+  constructor(messages: CoreMessage[]) {
+    for (const m of messages) this.queue.set(m.id, m);
+  }
+  retryDelayMs(): number {
+    return 0;
+  }
+  async poll(smsc: string): Promise<CoreMessage[]> {
+    this.polls++;
+    if (this.down)
+      throw new CoreError('down', { endpoint: 'poll', temporary: true, outcome: 'connection_error' });
+    return [...this.queue.values()].filter((m) => m.dest_smsc === smsc);
+  }
+  private maybeFail(endpoint: string): void {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new CoreError('http 503', { endpoint, status: 503, temporary: true, outcome: 'server_error' });
+    }
+  }
+  async markSent(id: string, carrierId: string): Promise<void> {
+    this.maybeFail('mark_sent');
+    this.calls.push(`sent ${id} ${carrierId}`);
+    this.queue.delete(id);
+  }
+  async returnForRetry(id: string): Promise<void> {
+    this.maybeFail('return_for_retry');
+    this.calls.push(`retry ${id}`);
+  }
+  async markFailed(id: string): Promise<void> {
+    this.maybeFail('mark_failed');
+    this.calls.push(`failed ${id}`);
+    this.queue.delete(id);
+  }
+}
+
+function msg(id: number, dest: string | null): CoreMessage {
+  return { id: String(id), source_msisdn: '1', destination_msisdn: '2', message_body: 'x', dest_smsc: dest };
+}
+
+const pumps: MtPump[] = [];
+afterEach(() => {
+  for (const p of pumps.splice(0)) p.stop();
+});
+
+function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() > end) reject(new Error('condition not met in time'));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+describe('MtPump', () => {
+  it('takes only its own smscName, never a message twice while in flight, and reports each outcome', async () => {
+    const msgs = [
+      ...Array.from({ length: 30 }, (_, i) => msg(i + 1, 'mine')),
+      msg(100, 'other'),
+      msg(101, null),
+    ];
+    const core = new QueueCore(msgs);
+    const acct = new Accounting();
+    const delivered: string[] = [];
+    const pending: ((d: Decision) => void)[] = [];
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 5,
+      batch: 8,
+      core,
+      reporter: new Reporter(core, log),
+      acct,
+      inFlightIds: new Set(),
+      log,
+      canPoll: () => true,
+      deliver: (m) => {
+        delivered.push(m.id);
+        return new Promise((r) => pending.push(r));
+      },
+    });
+    pumps.push(pump);
+    pump.start();
+    await until(() => delivered.length === 8);
+    // Polls keep coming back with the same messages: none may be taken again.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(delivered).toHaveLength(8);
+    expect(pump.inFlight).toBe(8);
+    // Resolve as they come: sent, returned or failed by id.
+    const decideAll = (): void => {
+      while (pending.length > 0) {
+        const r = pending.shift() as (d: Decision) => void;
+        r({ outcome: 'sent', carrierId: 'c' });
+      }
+    };
+    await until(() => {
+      decideAll();
+      return core.queue.size === 2;
+    });
+    expect(new Set(delivered).size).toBe(delivered.length);
+    expect(delivered).toHaveLength(30);
+    expect(delivered).not.toContain('100');
+    expect(delivered).not.toContain('101');
+    await until(() => pump.inFlight === 0);
+    const s = acct.snapshot();
+    expect(s).toMatchObject({ taken: 30, sent: 30, returned: 0, failed: 0, inFlight: 0, reportsPending: 0 });
+  });
+
+  it('keeps a message in flight until its report lands, retrying while the core fails', async () => {
+    const core = new QueueCore([msg(1, 'mine'), msg(2, 'mine'), msg(3, 'mine')]);
+    core.failNext = 4;
+    const acct = new Accounting();
+    const seen: string[] = [];
+    const ids = new Set<string>();
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 5,
+      batch: 10,
+      core,
+      reporter: new Reporter(core, log, { minDelayMs: 5, maxDelayMs: 20 }),
+      acct,
+      inFlightIds: ids,
+      log,
+      canPoll: () => true,
+      deliver: async (m) => {
+        seen.push(m.id);
+        if (m.id === '1') return { outcome: 'sent', carrierId: 'c1' };
+        if (m.id === '2') return { outcome: 'failed', reason: 'ESME_RINVDSTADR' };
+        return { outcome: 'returned', reason: 'throttled' };
+      },
+    });
+    pumps.push(pump);
+    pump.start();
+    await until(() => core.calls.some((c) => c.startsWith('sent 1')) && core.calls.includes('failed 2'));
+    pump.stop();
+    await pump.idle();
+    // 1 and 2 were delivered exactly once although every poll returned them until reported.
+    expect(seen.filter((x) => x === '1')).toHaveLength(1);
+    expect(seen.filter((x) => x === '2')).toHaveLength(1);
+    expect(ids.size).toBe(0);
+    const s = acct.snapshot();
+    expect(s.taken).toBe(s.sent + s.returned + s.failed);
+    expect(s.sent).toBe(1);
+    expect(s.failed).toBe(1);
+    expect(s.returned).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not poll while canPoll() is false and backs off while the core is down', async () => {
+    const core = new QueueCore([msg(1, 'mine')]);
+    let bound = false;
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 10,
+      batch: 10,
+      core,
+      reporter: new Reporter(core, log),
+      acct: new Accounting(),
+      inFlightIds: new Set(),
+      log,
+      canPoll: () => bound,
+      deliver: async () => ({ outcome: 'sent', carrierId: 'x' }),
+    });
+    pumps.push(pump);
+    pump.start();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(core.polls).toBe(0);
+    core.down = true;
+    bound = true;
+    await until(() => core.polls >= 2);
+    core.down = false;
+    await until(() => core.calls.includes('sent 1 x'));
+  });
+});
+
+describe('Reporter', () => {
+  it('gives up on a 4xx, and abandons what still fails at the drain deadline', async () => {
+    let calls = 0;
+    const reporter = new Reporter({ retryDelayMs: () => 0 }, log, { minDelayMs: 5, maxDelayMs: 10 });
+    const acct = new Accounting();
+    const done: string[] = [];
+    reporter.report(
+      'mark_failed',
+      'a',
+      async () => {
+        calls++;
+        throw new CoreError('http 404', {
+          endpoint: 'mark_failed',
+          status: 404,
+          temporary: false,
+          outcome: 'client_error',
+        });
+      },
+      () => done.push('a'),
+      acct,
+    );
+    reporter.report(
+      'mark_sent',
+      'b',
+      async () => {
+        throw new CoreError('refused', {
+          endpoint: 'mark_sent',
+          temporary: true,
+          outcome: 'connection_error',
+        });
+      },
+      () => done.push('b'),
+      acct,
+    );
+    await until(() => done.includes('a'));
+    expect(calls).toBe(1);
+    await reporter.drain(Date.now() + 50);
+    expect(done).toEqual(['a', 'b']);
+    expect(acct.snapshot()).toMatchObject({ reportsPending: 0, reportsAbandoned: 1 });
+  });
+});
