@@ -384,7 +384,6 @@ export class SmscSim extends EventEmitter {
   }
 
   private recordBind(s: LiveSession, event: BindEvent['event'], status?: number, reason?: string): void {
-    if (this.sink && event !== 'rejected') return;
     const e: BindEvent = {
       at: new Date().toISOString(),
       systemId: s.systemId ?? '',
