@@ -8,10 +8,11 @@
  * holder's Lease needs the same renewTime observed unchanged for a whole duration, and that
  * observation lives in the lock.
  */
-import type { CoordinationV1Api } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { LeaseLock } from '../kube/lease.js';
 import type { Logger } from '../log.js';
 import type { BindLeases } from './reconcile.js';
+import { errText, httpStatus } from './membership.js';
 import { bindLeaseName } from './ownership.js';
 
 export const BIND_LEASE_LABEL = 'smpp.omnimessage.io/client-bind';
@@ -26,8 +27,22 @@ export interface BindLeaseTableOptions {
   onCountChange?: (n: number) => void;
 }
 
+/** A bind Lease as last seen through the watch, and since when (monotonic ms) it looks like that. */
+interface Sighting {
+  lease: V1Lease;
+  holder: string;
+  renewTime: string;
+  since: number;
+}
+
+function timeString(t: Date | string | undefined): string {
+  if (t === undefined) return '';
+  return typeof t === 'string' ? t : t.toISOString();
+}
+
 export class BindLeaseTable implements BindLeases {
   private readonly locks = new Map<string, LeaseLock>();
+  private readonly sightings = new Map<string, Sighting>();
   private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
 
@@ -77,15 +92,86 @@ export class BindLeaseTable implements BindLeases {
     return lock;
   }
 
+  /**
+   * Records a bind Lease seen through the watch. The watch lets this pod time another holder's
+   * silence from long before it wants the bind (a dead pod's Leases are being timed while its
+   * membership expires), so a takeover waits one lease duration in total, not two.
+   */
+  observe(lease: V1Lease, deleted = false): void {
+    const ns = lease.metadata?.namespace ?? '';
+    const bind = lease.metadata?.labels?.[BIND_LEASE_LABEL];
+    if (!bind) return;
+    const key = `${ns}/${bind}`;
+    if (deleted) {
+      this.sightings.delete(key);
+      return;
+    }
+    const holder = lease.spec?.holderIdentity ?? '';
+    const renewTime = timeString(lease.spec?.renewTime);
+    const prev = this.sightings.get(key);
+    const since =
+      prev && prev.holder === holder && prev.renewTime === renewTime ? prev.since : performance.now();
+    this.sightings.set(key, { lease, holder, renewTime, since });
+  }
+
+  /** The holder of the bind's Lease as last watched ('' when free or unknown). */
+  watchedHolder(key: string): string {
+    return this.sightings.get(key)?.holder ?? '';
+  }
+
   async acquire(key: string, namespace: string, bindName: string): Promise<boolean> {
     if (this.holding(key)) return true;
     const lock = this.lockFor(key, namespace, bindName);
-    const ok = await lock.tryAcquireOrRenew();
+    let ok = await lock.tryAcquireOrRenew();
+    if (!ok && (await this.takeOverSilent(key))) ok = await lock.tryAcquireOrRenew();
     if (ok) {
       lock.start(); // background renewals from now on
       this.count();
     }
     return ok;
+  }
+
+  /**
+   * Takes a Lease whose renewTime we have watched stay unchanged for a whole lease duration on
+   * our own clock. Its holder stopped acting on it renewDeadline after its last successful write
+   * began, which was before we first saw that renewTime: it can no longer be running the session.
+   * The write is conditional on the resourceVersion we watched, so a renewal we have not seen
+   * yet makes it fail (409) instead of stealing a live Lease.
+   */
+  private async takeOverSilent(key: string): Promise<boolean> {
+    const s = this.sightings.get(key);
+    if (!s || s.holder === '' || s.holder === this.o.holder) return false;
+    const durationMs = (s.lease.spec?.leaseDurationSeconds ?? Math.ceil(this.o.durationMs / 1000)) * 1000;
+    if (performance.now() - s.since <= durationMs) return false;
+    const t = new V1MicroTime();
+    const ns = s.lease.metadata?.namespace ?? '';
+    const name = s.lease.metadata?.name ?? '';
+    try {
+      await this.o.api.replaceNamespacedLease({
+        name,
+        namespace: ns,
+        body: {
+          ...s.lease,
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          spec: {
+            ...s.lease.spec,
+            holderIdentity: this.o.holder,
+            leaseDurationSeconds: Math.ceil(this.o.durationMs / 1000),
+            acquireTime: t,
+            renewTime: t,
+            leaseTransitions: (s.lease.spec?.leaseTransitions ?? 0) + 1,
+          },
+        },
+      });
+      this.o.log.info({ namespace: ns, lease: name, from: s.holder }, 'took over a silent bind lease');
+      return true;
+    } catch (err) {
+      if (httpStatus(err) !== 409) {
+        this.o.log.warn({ namespace: ns, lease: name, err: errText(err) }, 'bind lease takeover failed');
+      }
+      return false;
+    }
   }
 
   async release(key: string): Promise<void> {

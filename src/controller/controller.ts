@@ -12,6 +12,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
+  type V1Lease,
   type V1Secret,
 } from '@kubernetes/client-node';
 import {
@@ -32,7 +33,7 @@ import type { BindKind, GatewayPort, StatusListener } from './contracts.js';
 import { objectKey } from './contracts.js';
 import { secretKeysOf } from './desired-state.js';
 import { KubeEventSink, KubeObjectWriter } from './kube-writer.js';
-import { BindLeaseTable } from './bind-leases.js';
+import { BIND_LEASE_LABEL, BindLeaseTable } from './bind-leases.js';
 import { Membership, errText } from './membership.js';
 import { Reconciler } from './reconcile.js';
 import { GatewayRuntime } from './runtime.js';
@@ -95,6 +96,17 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const servers = new Informer<KubernetesObject>(
     kc,
     { resource: { apiVersion: API_VERSION, plural: SERVER_BIND_PLURAL }, namespaces },
+    log,
+  );
+  // Bind Leases of every pod: silence of a holder is timed from here, and a released Lease
+  // wakes its preferred pod at once instead of at its next retry.
+  const bindLeases = new Informer<V1Lease>(
+    kc,
+    {
+      resource: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases' },
+      namespaces,
+      labelSelector: BIND_LEASE_LABEL,
+    },
     log,
   );
   const secrets = new Informer<V1Secret>(
@@ -163,6 +175,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     acquireRetryMs: Math.max(250, Math.floor(leaseDurationMs / 5)),
     statusMinIntervalMs: o.statusMinIntervalMs ?? 1_000,
     unbindTimeoutMs: o.unbindTimeoutMs ?? 5_000,
+    pruneGraceMs: leaseDurationMs * 2,
   });
 
   const handle = async (qkey: string): Promise<{ requeueAfterMs: number } | void> => {
@@ -215,6 +228,20 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   secrets.on('update', onSecret);
   secrets.on('delete', onSecret);
 
+  bindLeases.on('add', (l: V1Lease) => leases.observe(l));
+  bindLeases.on('delete', (l: V1Lease) => {
+    leases.observe(l, true);
+    wakeBind(l);
+  });
+  bindLeases.on('update', (l: V1Lease, old: V1Lease) => {
+    leases.observe(l);
+    if ((l.spec?.holderIdentity ?? '') !== (old.spec?.holderIdentity ?? '')) wakeBind(l);
+  });
+  function wakeBind(l: V1Lease): void {
+    const bind = l.metadata?.labels?.[BIND_LEASE_LABEL];
+    if (bind) enqueue(CLIENT + `${l.metadata?.namespace ?? ''}/${bind}`);
+  }
+
   const onStatus: StatusListener = (kind, namespace, name) => {
     enqueue((kind === 'SmppClientBind' ? CLIENT : SERVER) + `${namespace}/${name}`);
   };
@@ -223,7 +250,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // Liveness changes without events (a Lease simply stops being renewed): look every so often.
   const livenessTimer = setInterval(
     () => membership.reevaluate(),
-    Math.max(200, Math.floor(leaseDurationMs / 4)),
+    Math.max(100, Math.min(500, Math.floor(leaseDurationMs / 8))),
   );
   livenessTimer.unref();
   const resyncTimer = setInterval(enqueueAll, resyncMs);
@@ -232,8 +259,14 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   clients.start();
   servers.start();
   secrets.start();
+  bindLeases.start();
   const ready = (async () => {
-    await Promise.all([clients.waitForSync(), servers.waitForSync(), secrets.waitForSync()]);
+    await Promise.all([
+      clients.waitForSync(),
+      servers.waitForSync(),
+      secrets.waitForSync(),
+      bindLeases.waitForSync(),
+    ]);
     await membership.start();
     queue.start();
     enqueueAll();
@@ -258,7 +291,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         await halt();
         await membership.halt();
         await leases.abandonAll();
-        await Promise.all([clients.stop(), servers.stop(), secrets.stop()]);
+        await Promise.all([clients.stop(), servers.stop(), secrets.stop(), bindLeases.stop()]);
         log.warn('controller abandoned (leases left to expire)');
       })();
       return stopping;
@@ -276,7 +309,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         runtime.flush();
         await runtime.allClientsStopped(o.unbindTimeoutMs ?? 5_000);
         await leases.releaseAll();
-        await Promise.all([clients.stop(), servers.stop(), secrets.stop()]);
+        await Promise.all([clients.stop(), servers.stop(), secrets.stop(), bindLeases.stop()]);
         log.info('controller stopped');
       })();
       return stopping;

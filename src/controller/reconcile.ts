@@ -89,6 +89,8 @@ export interface ReconcileDeps {
   statusMinIntervalMs: number;
   /** how long to wait for a clean unbind before releasing the Lease anyway */
   unbindTimeoutMs: number;
+  /** a server-bind session entry of a pod not seen live is kept this long (membership lag) */
+  pruneGraceMs?: number;
   now?: () => Date;
   onReconcile?: (kind: BindKind, outcome: 'ok' | 'error') => void;
 }
@@ -315,6 +317,7 @@ export class Reconciler {
         runtime: d.runtime.status(obj.metadata.namespace ?? '', obj.metadata.name, 'SmppServerBind'),
         previous,
         livePods: keep,
+        pruneGraceMs: d.pruneGraceMs ?? 0,
         now: this.now(),
       });
     };

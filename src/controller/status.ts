@@ -101,8 +101,13 @@ export interface ServerStatusInput {
   /** This pod's live sessions for the bind, from the Gateway. */
   runtime?: RuntimeStatus;
   previous?: ServerBindStatusShape;
-  /** Pods currently alive; entries of other pods not in this set are pruned. */
+  /** Pods currently alive; entries of other pods not in this set are pruned (see pruneGraceMs). */
   livePods: ReadonlySet<string>;
+  /**
+   * An entry of a pod not (yet) seen live is kept while younger than this: a pod that just
+   * joined may not be in this pod's membership view yet. Default 0.
+   */
+  pruneGraceMs?: number;
   now: Date;
 }
 
@@ -118,8 +123,11 @@ export function serverStatus(input: ServerStatusInput): ServerBindStatusShape {
     bindType: s.bindType as SessionEntry['bindType'],
     since: formatTime(s.since),
   }));
+  const grace = input.pruneGraceMs ?? 0;
   const others = (input.previous?.sessions ?? []).filter(
-    (e) => e.pod !== input.podName && input.livePods.has(e.pod),
+    (e) =>
+      e.pod !== input.podName &&
+      (input.livePods.has(e.pod) || input.now.getTime() - Date.parse(e.since) < grace),
   );
   const sessions = [...others, ...mine].sort(
     (a, b) =>

@@ -103,7 +103,7 @@ describe('SmppServerBind reconcile', () => {
       20_000,
       'one session left',
     );
-    expect(one.status?.sessions?.[0]?.pod).toBe('gw-b');
+    expect(one.status?.sessions?.[0]?.pod, JSON.stringify(one.status)).toBe('gw-b');
   });
 
   it('a wrong partner password is refused; a missing Secret makes the bind not Ready', async () => {

@@ -150,6 +150,34 @@ describe('serverStatus', () => {
     expect(s.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Accepting' });
   });
 
+  it('keeps a young entry of a pod not yet seen live (membership lag), drops an old one', () => {
+    const previous = {
+      sessions: [
+        {
+          pod: 'new',
+          peerAddress: '127.0.0.1:1',
+          bindType: 'receiver' as const,
+          since: '2026-01-01T00:04:59Z',
+        },
+        {
+          pod: 'gone',
+          peerAddress: '127.0.0.1:2',
+          bindType: 'receiver' as const,
+          since: '2026-01-01T00:00:00Z',
+        },
+      ],
+    };
+    const s = serverStatus({
+      podName: 'a',
+      suspended: false,
+      previous,
+      livePods: new Set(['a']),
+      pruneGraceMs: 8000,
+      now: t1,
+    });
+    expect(s.sessions?.map((e) => e.pod)).toEqual(['new']);
+  });
+
   it('is Pending-but-Ready without sessions and Error on a missing Secret', () => {
     const s = serverStatus({ podName: 'a', suspended: false, livePods: new Set(['a']), now: t1 });
     expect(s.phase).toBe('Pending');
