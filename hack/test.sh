@@ -9,6 +9,9 @@ npm run -s typecheck
 npm run -s lint
 npm run -s build
 node dist/cli.js crds --check  # crds/ must match src/api (regenerate: node dist/cli.js crds --out crds)
+# helm lint/template, kubeconform -strict (offline schemas) and promtool over charts/smpp-operator;
+# helm and kubeconform are built from Go modules on first use (hack/tools.sh).
+bash hack/chart-check.sh
 # etcd + kube-apiserver + kubectl from Go modules, for the `kube` test project (cached after the
 # first build: ~10 min and ~180 MB of module downloads on a 2-core machine).
 bash hack/control-plane.sh build

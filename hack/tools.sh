@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Chart checking tools, built from their Go modules (helm is not packaged in Debian) and cached
 # outside the repository, keyed by version:
-#   ${SMPP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smpp-operator/tools}/<tool>-<version>/bin/<tool>
+#   ${SMPP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smpp-operator/tools}/<tool>-<version>[-k8s<minor>]/bin/<tool>
 #
 #   hack/tools.sh helm          print the path of helm (building it on first use)
 #   hack/tools.sh kubeconform   print the path of kubeconform
@@ -23,14 +23,14 @@ die() { log "error: $*"; exit 1; }
 need_go() { command -v go >/dev/null || die "go is not installed (needed once to build $1)"; }
 
 # go install into a temporary bin, then rename: an interrupted build never leaves a half binary.
-go_install() { # name version package ldflags
-  local name=$1 version=$2 pkg=$3 ldflags=$4 dir="$CACHE/$1-$2"
+go_install() { # name cache-key package@version ldflags
+  local name=$1 pkg=$3 ldflags=$4 dir="$CACHE/$1-$2"
   if [[ ! -x "$dir/bin/$name" ]]; then
     need_go "$name"
-    log "building $name $version (first use; cached in $dir)"
+    log "building $pkg (first use; cached in $dir)"
     rm -rf "$dir/bin.tmp"
     mkdir -p "$dir/bin.tmp"
-    GOBIN="$dir/bin.tmp" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version" >&2
+    GOBIN="$dir/bin.tmp" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w $ldflags" "$pkg" >&2
     rm -rf "$dir/bin"
     mv "$dir/bin.tmp" "$dir/bin"
   fi
@@ -38,12 +38,20 @@ go_install() { # name version package ldflags
 }
 
 helm_path() {
-  go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
-    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  # helm's default Kubernetes version (Capabilities.KubeVersion, lint deprecations) is set at link
+  # time from the client-go it is built with, as its Makefile does; without it helm says v1.20.
+  local gomod minor
+  need_go helm
+  gomod="$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  minor="$(sed -n 's#^[[:space:]]*k8s.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$gomod" | head -1)"
+  [[ -n "$minor" ]] || die "cannot find the client-go version of helm $HELM_VERSION"
+  local p=helm.sh/helm/v3
+  go_install helm "$HELM_VERSION-k8s1.$minor" "$p/cmd/helm@$HELM_VERSION" \
+    "-X $p/internal/version.version=$HELM_VERSION -X $p/pkg/lint/rules.k8sVersionMajor=1 -X $p/pkg/lint/rules.k8sVersionMinor=$minor -X $p/pkg/chartutil.k8sVersionMajor=1 -X $p/pkg/chartutil.k8sVersionMinor=$minor"
 }
 
 kubeconform_path() {
-  go_install kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform ""
+  go_install kubeconform "$KUBECONFORM_VERSION" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" ""
 }
 
 promtool_path() {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Checks of charts/smpp-operator with the real tools (hack/tools.sh builds and caches them):
+#   - the chart's crds/ are the generated CRDs (node dist/cli.js crds --check)
+#   - helm lint --strict over the default and the full values file (charts/smpp-operator/ci/)
+#   - helm template | kubeconform -strict against offline schemas: Kubernetes $KUBE_VERSION's
+#     OpenAPI, our CRDs and the Prometheus Operator's (ServiceMonitor, PrometheusRule)
+#   - promtool check rules over the rendered PrometheusRule
+# Needs `npm run build` first (dist/cli.js).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHART=charts/smpp-operator
+TOOLS=hack/tools.sh
+KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/chart-check.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+log() { printf 'chart-check: %s\n' "$*" >&2; }
+
+node dist/cli.js crds --check --out "$CHART/crds"
+
+HELM="$(bash "$TOOLS" helm)"
+KUBECONFORM="$(bash "$TOOLS" kubeconform)"
+PROMTOOL="$(bash "$TOOLS" promtool)"
+SWAGGER="$(bash "$TOOLS" kube-openapi)"
+PROM_CRDS="$(bash "$TOOLS" prom-crds)"
+
+SCHEMAS="$WORK/schemas"
+node hack/kube-json-schemas.ts "$SCHEMAS" "$SWAGGER" crds/*.yaml \
+  "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml"
+
+for values in "$CHART"/ci/*-values.yaml; do
+  name="$(basename "$values" -values.yaml)"
+  log "$name: helm lint"
+  "$HELM" lint --strict "$CHART" -f "$values" --kube-version "${KUBE_VERSION#v}"
+
+  rendered="$WORK/$name.yaml"
+  "$HELM" template smpp-operator "$CHART" -n smpp-system -f "$values" --include-crds \
+    --kube-version "${KUBE_VERSION#v}" >"$rendered"
+
+  log "$name: kubeconform -strict ($(grep -c '^kind:' "$rendered") objects)"
+  "$KUBECONFORM" -strict -summary -kubernetes-version "${KUBE_VERSION#v}" \
+    -schema-location "$SCHEMAS/{{ .ResourceKind }}-{{ .Group }}-{{ .ResourceAPIVersion }}.json" \
+    "$rendered"
+
+  # PrometheusRule spec is a Prometheus rules file: let promtool judge the expressions.
+  rules="$WORK/$name-rules.yaml"
+  node --input-type=module -e '
+    import { readFileSync, writeFileSync } from "node:fs";
+    import { parseAllDocuments, stringify } from "yaml";
+    const docs = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS());
+    const rules = docs.filter((d) => d && d.kind === "PrometheusRule");
+    if (rules.length) writeFileSync(process.argv[2], stringify({ groups: rules.flatMap((r) => r.spec.groups) }));
+  ' "$rendered" "$rules"
+  if [[ -f "$rules" ]]; then
+    log "$name: promtool check rules"
+    "$PROMTOOL" check rules "$rules"
+  fi
+done
+log "ok"
