@@ -8,5 +8,5 @@ if ! command -v /usr/sbin/bearerbox >/dev/null; then
   exit 1
 fi
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
+exec node --no-warnings --import ./test/bench/lib/register.mjs \
   test/bench/kannel-baseline.ts "$@"

@@ -4,7 +4,12 @@ export class History<T> {
   private seq = 0;
   private dropped = 0;
 
-  constructor(private readonly limit: number) {}
+  private readonly limit: number;
+
+  // Plain fields, no parameter properties: benchmarks run these sources under Node's type stripping.
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   push(item: T): T & { seq: number } {
     const entry = Object.assign(item as object, { seq: ++this.seq }) as T & { seq: number };

@@ -38,12 +38,12 @@ export interface RawSubmit {
 
 class Reader {
   private offset: number;
-  constructor(
-    private readonly buf: Buffer,
-    start: number,
-    private readonly end: number,
-  ) {
+  private readonly buf: Buffer;
+  private readonly end: number;
+  constructor(buf: Buffer, start: number, end: number) {
+    this.buf = buf;
     this.offset = start;
+    this.end = end;
   }
   u8(field: string): number {
     if (this.offset + 1 > this.end) throw new RawPduError(`truncated before ${field}`);

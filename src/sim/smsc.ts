@@ -158,11 +158,10 @@ export interface MoResult {
 }
 
 export class SimRequestError extends Error {
-  constructor(
-    message: string,
-    readonly httpStatus: number,
-  ) {
+  readonly httpStatus: number;
+  constructor(message: string, httpStatus: number) {
     super(message);
+    this.httpStatus = httpStatus;
   }
 }
 
@@ -280,11 +279,14 @@ export class SmscSim extends EventEmitter {
   private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
 
-  constructor(
-    private readonly opts: SmscSimOptions,
-    private readonly log: Logger,
-  ) {
+  private readonly opts: SmscSimOptions;
+  private readonly log: Logger;
+
+  // No parameter properties: benchmarks run these sources under Node's plain type stripping.
+  constructor(opts: SmscSimOptions, log: Logger) {
     super();
+    this.opts = opts;
+    this.log = log;
     this.sink = opts.sink === true;
     const limit = opts.historyLimit ?? 10_000;
     this.submitsHistory = new History(limit);

@@ -45,7 +45,6 @@ describe('smpp-operator smsc-sim as a process', () => {
     const child = spawn(
       process.execPath,
       [
-        '--experimental-transform-types',
         '--no-warnings',
         '--import',
         './test/bench/lib/register.mjs',
