@@ -4,10 +4,13 @@
 #   - helm lint --strict over the default and the full values file (charts/smpp-operator/ci/)
 #   - helm template | kubeconform -strict against offline schemas: Kubernetes $KUBE_VERSION's
 #     OpenAPI, our CRDs and the Prometheus Operator's (ServiceMonitor, PrometheusRule)
-#   - promtool check rules over the rendered PrometheusRule
+#   - promtool check rules over the rendered PrometheusRule, and promtool test rules
+#     (charts/smpp-operator/ci/alerts-test.yaml) over the alerts as rendered by default
+#   - values.schema.json and the templates refuse bad values with a message
 # Needs `npm run build` first (dist/cli.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" # the project's Node 24 (runs hack/*.ts)
 
 CHART=charts/smpp-operator
 TOOLS=hack/tools.sh
@@ -29,6 +32,17 @@ SCHEMAS="$WORK/schemas"
 node hack/kube-json-schemas.ts "$SCHEMAS" "$SWAGGER" crds/*.yaml \
   "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml"
 
+# The groups of every PrometheusRule in a rendered manifest, as a Prometheus rules file.
+extract_rules() { # rendered.yaml out.yaml
+  node --input-type=module -e '
+    import { readFileSync, writeFileSync } from "node:fs";
+    import { parseAllDocuments, stringify } from "yaml";
+    const docs = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS());
+    const rules = docs.filter((d) => d && d.kind === "PrometheusRule");
+    if (rules.length) writeFileSync(process.argv[2], stringify({ groups: rules.flatMap((r) => r.spec.groups) }));
+  ' "$1" "$2"
+}
+
 for values in "$CHART"/ci/*-values.yaml; do
   name="$(basename "$values" -values.yaml)"
   log "$name: helm lint"
@@ -45,16 +59,38 @@ for values in "$CHART"/ci/*-values.yaml; do
 
   # PrometheusRule spec is a Prometheus rules file: let promtool judge the expressions.
   rules="$WORK/$name-rules.yaml"
-  node --input-type=module -e '
-    import { readFileSync, writeFileSync } from "node:fs";
-    import { parseAllDocuments, stringify } from "yaml";
-    const docs = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS());
-    const rules = docs.filter((d) => d && d.kind === "PrometheusRule");
-    if (rules.length) writeFileSync(process.argv[2], stringify({ groups: rules.flatMap((r) => r.spec.groups) }));
-  ' "$rendered" "$rules"
+  extract_rules "$rendered" "$rules"
   if [[ -f "$rules" ]]; then
     log "$name: promtool check rules"
     "$PROMTOOL" check rules "$rules"
   fi
 done
+log "alerts: promtool test rules"
+mkdir -p "$WORK/alerts"
+"$HELM" template smpp-operator "$CHART" -n smpp-system -f "$CHART/ci/default-values.yaml" \
+  --set prometheusRule.enabled=true >"$WORK/alerts/rendered.yaml"
+extract_rules "$WORK/alerts/rendered.yaml" "$WORK/alerts/rules.yaml"
+cp "$CHART/ci/alerts-test.yaml" "$WORK/alerts/"
+"$PROMTOOL" test rules "$WORK/alerts/alerts-test.yaml"
+
+# Bad values must be refused, each with a message naming the problem.
+refuse() { # expected-message-regex helm-args...
+  local want=$1 out
+  shift
+  if out="$("$HELM" template smpp-operator "$CHART" -f "$CHART/ci/default-values.yaml" "$@" 2>&1)"; then
+    log "FAIL: helm template $* was accepted"
+    exit 1
+  fi
+  if ! grep -Eq "$want" <<<"$out"; then
+    log "FAIL: helm template $* failed without /$want/: $out"
+    exit 1
+  fi
+}
+log "values: bad values are refused"
+refuse 'config.apiBaseUrl is required' --set config.apiBaseUrl=
+refuse 'maxConnections' --set listener.maxConnections=0
+refuse 'externalTrafficPolicy' --set listener.service.externalTrafficPolicy=Sometimes
+refuse 'listener.tls.secretName is required' --set listener.tls.enabled=true
+refuse 'apiBaseUrl' --set config.apiBaseUrl=ftp://core
+refuse 'Additional property|additional properties' --set config.pollIntervall=5
 log "ok"
