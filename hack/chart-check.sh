@@ -7,6 +7,8 @@
 #   - promtool check rules over the rendered PrometheusRule, and promtool test rules
 #     (charts/smpp-operator/ci/alerts-test.yaml) over the alerts as rendered by default
 #   - values.schema.json and the templates refuse bad values with a message
+#   - the rendered chart applied with server-side dry-run to a real kube-apiserver
+#     (hack/control-plane.sh; CHART_CHECK_APISERVER=0 skips it), and the example binds applied
 # Needs `npm run build` first (dist/cli.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,4 +95,30 @@ refuse 'externalTrafficPolicy' --set listener.service.externalTrafficPolicy=Some
 refuse 'listener.tls.secretName is required' --set listener.tls.enabled=true
 refuse 'apiBaseUrl' --set config.apiBaseUrl=ftp://core
 refuse 'Additional property|additional properties' --set config.pollIntervall=5
+if [[ "${CHART_CHECK_APISERVER:-1}" != 0 ]]; then
+  log "apiserver: server-side dry-run of the rendered chart"
+  CP="$WORK/cp"
+  # The watchdog stops the plane if this script dies; the trap stops it on normal exit.
+  SMPP_CP_OWNER_PID=$$ bash hack/control-plane.sh start "$CP" >/dev/null
+  trap 'bash hack/control-plane.sh stop "$CP" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+  eval "$(bash hack/control-plane.sh env "$CP" | grep -E '^(KUBECONFIG|SMPP_CP_KUBECTL)=')"
+  kubectl() { "$SMPP_CP_KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
+  kubectl apply --server-side -f crds/ -f "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" \
+    -f "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml" >/dev/null
+  kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
+  for values in "$CHART"/ci/*-values.yaml; do
+    name="$(basename "$values" -values.yaml)"
+    # Namespaces the release writes into must exist for a dry-run.
+    for ns in $(grep -E '^  namespace: ' "$WORK/$name.yaml" | awk '{print $2}' | sort -u); do
+      kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    done
+    out="$("$HELM" template smpp-operator "$CHART" -n smpp-system -f "$values" | kubectl apply --server-side --dry-run=server -f - 2>&1)" ||
+      { log "FAIL: $name rejected by kube-apiserver: $out"; exit 1; }
+    log "$name: $(grep -c 'serverside-applied (server dry run)' <<<"$out") objects accepted"
+  done
+  kubectl apply -n default -f manifests/examples/ >/dev/null
+  kubectl create namespace smpp --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl apply -f manifests/examples/reference/ >/dev/null
+  log "apiserver: example binds accepted: $(kubectl get smpp -A --no-headers | wc -l)"
+fi
 log "ok"
