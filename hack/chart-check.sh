@@ -9,6 +9,7 @@
 #   - values.schema.json and the templates refuse bad values with a message
 #   - the rendered chart applied with server-side dry-run to a real kube-apiserver
 #     (hack/control-plane.sh; CHART_CHECK_APISERVER=0 skips it), and the example binds applied
+#   - the Argo CD health Lua of manifests/examples/gitops under lua5.1
 # Needs `npm run build` first (dist/cli.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +96,9 @@ refuse 'externalTrafficPolicy' --set listener.service.externalTrafficPolicy=Some
 refuse 'listener.tls.secretName is required' --set listener.tls.enabled=true
 refuse 'apiBaseUrl' --set config.apiBaseUrl=ftp://core
 refuse 'Additional property|additional properties' --set config.pollIntervall=5
+log "argocd: health checks"
+node hack/argocd-health-check.ts
+
 if [[ "${CHART_CHECK_APISERVER:-1}" != 0 ]]; then
   log "apiserver: server-side dry-run of the rendered chart"
   CP="$WORK/cp"

@@ -6,6 +6,7 @@ pkgs=(
   libnet-smpp-perl # third-party SMPP client/server (compatibility tests)
   kannel           # third-party SMS gateway (benchmark baseline)
   prometheus       # promtool for the PrometheusRule
+  lua5.1           # runs the Argo CD health checks (hack/argocd-health-check.ts; Argo CD's Lua is 5.1)
   openssl          # throwaway CA and certificates for the TLS tests
   curl             # readiness probes of the test control plane (hack/control-plane.sh)
   iproute2         # ss: free loopback ports for the test control plane
