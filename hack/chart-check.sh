@@ -10,6 +10,7 @@
 #   - the rendered chart applied with server-side dry-run to a real kube-apiserver
 #     (hack/control-plane.sh; CHART_CHECK_APISERVER=0 skips it), and the example binds applied
 #   - the Argo CD health Lua of manifests/examples/gitops under lua5.1
+#   - every query of the Grafana dashboard parses as PromQL (promtool, as recording rules)
 # Needs `npm run build` first (dist/cli.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,6 +97,21 @@ refuse 'externalTrafficPolicy' --set listener.service.externalTrafficPolicy=Some
 refuse 'listener.tls.secretName is required' --set listener.tls.enabled=true
 refuse 'apiBaseUrl' --set config.apiBaseUrl=ftp://core
 refuse 'Additional property|additional properties' --set config.pollIntervall=5
+log "dashboard: PromQL of every panel"
+node --input-type=module -e '
+  import { readFileSync, writeFileSync } from "node:fs";
+  import { stringify } from "yaml";
+  const dash = JSON.parse(readFileSync(process.argv[1], "utf8"));
+  const rules = dash.panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({
+    record: `dashboard:panel_${p.id}_${i}`,
+    // Grafana substitutes template variables before Prometheus sees the query.
+    expr: t.expr.replaceAll("$namespace", ".*"),
+  })));
+  if (rules.length === 0) throw new Error("dashboard has no queries");
+  writeFileSync(process.argv[2], stringify({ groups: [{ name: "dashboard", rules }] }));
+' "$CHART/dashboards/smpp-operator.json" "$WORK/dashboard-rules.yaml"
+"$PROMTOOL" check rules "$WORK/dashboard-rules.yaml"
+
 log "argocd: health checks"
 node hack/argocd-health-check.ts
 
