@@ -14,6 +14,7 @@ import {
   SERVER_BIND_PLURAL,
   VERSION,
 } from './constants.js';
+import { BIND_NAME_MAX_LENGTH, BIND_NAME_MESSAGE } from './resources.js';
 import { serverBindSpecSchema } from './server-bind.js';
 import { bindStatusSchema, serverBindStatusSchema } from './status.js';
 
@@ -239,6 +240,12 @@ function buildCrd(def: KindDefinition): CustomResourceDefinition {
               type: 'object',
               description: def.description,
               required: ['spec'],
+              'x-kubernetes-validations': [
+                {
+                  rule: `self.metadata.name.size() <= ${BIND_NAME_MAX_LENGTH}`,
+                  message: `metadata.name ${BIND_NAME_MESSAGE}`,
+                },
+              ],
               properties: {
                 apiVersion: {
                   type: 'string',

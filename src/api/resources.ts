@@ -43,12 +43,19 @@ export type SmppBind = SmppClientBind | SmppServerBind;
 
 const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * Bind names end up in derived names (the per-bind Lease "smpp-scb-<name>", label values), which
+ * a 253-character object name would overflow; the CRD enforces the same limit with CEL.
+ */
+export const BIND_NAME_MAX_LENGTH = 63;
+export const BIND_NAME_MESSAGE = `must be at most ${BIND_NAME_MAX_LENGTH} characters (it names the bind's Lease)`;
+
 /** metadata of a manifest: unknown fields (managedFields, ...) are dropped, as standalone mode ignores them. */
 export const objectMetaSchema = z.object({
   name: z
     .string('is required')
     .min(1, 'is required')
-    .max(253, 'must be at most 253 characters')
+    .max(BIND_NAME_MAX_LENGTH, BIND_NAME_MESSAGE)
     .regex(new RegExp(DNS_SUBDOMAIN_PATTERN), 'must be lower case letters, digits, "-" and "."'),
   namespace: z
     .string()

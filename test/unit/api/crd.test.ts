@@ -141,6 +141,7 @@ describe('generated CRDs', () => {
       rule: expect.stringMatching(/^self\.matches\(r'\^.*\$'\)$/),
       message: 'must be a host name or an IP address (no scheme, no port)',
     });
+    expect(rules(version(client).schema.openAPIV3Schema)[0]?.rule).toBe('self.metadata.name.size() <= 63');
     const sspec = at(version(server).schema.openAPIV3Schema, 'spec');
     expect(rules(at(sspec, 'ipAllowlist.[]'))[0]?.rule).toBe('isIP(self) || isCIDR(self)');
     // CEL cost estimation needs bounded strings and lists wherever a rule runs.

@@ -129,6 +129,20 @@ describe('SmppClientBind spec', () => {
     }
   });
 
+  it('limits bind names to 63 characters (they name Leases)', () => {
+    const manifest = (name: string) => ({
+      apiVersion: 'smpp.omnimessage.io/v1alpha1',
+      kind: 'SmppClientBind',
+      metadata: { name },
+      spec: minimalClient,
+    });
+    expect(smppClientBindSchema.safeParse(manifest('a'.repeat(63))).success).toBe(true);
+    const r = smppClientBindSchema.safeParse(manifest('a'.repeat(64)));
+    expect(r.success ? [] : formatIssues(r.error)).toEqual([
+      "metadata.name: must be at most 63 characters (it names the bind's Lease)",
+    ]);
+  });
+
   it('smscName defaults to metadata.name at run time', () => {
     const bind = smppClientBindSchema.parse({
       apiVersion: 'smpp.omnimessage.io/v1alpha1',
