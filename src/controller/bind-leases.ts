@@ -48,7 +48,7 @@ export class BindLeaseTable implements BindLeases {
 
   constructor(private readonly o: BindLeaseTableOptions) {
     this.renewDeadlineMs = Math.floor((o.durationMs * 2) / 3);
-    this.retryMs = Math.max(200, Math.floor(o.durationMs / 5));
+    this.retryMs = Math.max(200, Math.floor(o.durationMs / 4));
   }
 
   holding(key: string): boolean {
@@ -122,10 +122,17 @@ export class BindLeaseTable implements BindLeases {
   async acquire(key: string, namespace: string, bindName: string): Promise<boolean> {
     if (this.holding(key)) return true;
     const lock = this.lockFor(key, namespace, bindName);
-    let ok = await lock.tryAcquireOrRenew();
-    if (!ok && (await this.takeOverSilent(key))) ok = await lock.tryAcquireOrRenew();
+    // A Lease we watched go silent is taken directly (one write instead of a failed attempt first).
+    const silent = await this.takeOverSilent(key);
+    const ok = await lock.tryAcquireOrRenew();
+    if (!ok && silent)
+      this.o.log.warn({ namespace, bind: bindName }, 'took a silent lease but could not hold it');
     if (ok) {
-      lock.start(); // background renewals from now on
+      // Background renewals from the next period on (start() would renew again at once).
+      const t = setTimeout(() => {
+        if (this.locks.get(key) === lock && lock.held) lock.start();
+      }, this.retryMs);
+      t.unref();
       this.count();
     }
     return ok;

@@ -50,7 +50,7 @@ export interface ControllerOptions {
   leaseDurationMs?: number;
   /** every key is reconciled again this often; default 5 min */
   resyncMs?: number;
-  /** parallel reconciles; default 4 */
+  /** parallel reconciles; default 8 (most of a reconcile is waiting on the API server) */
   workers?: number;
   /** minimum time between two status writes of one bind; default 1 s */
   statusMinIntervalMs?: number;
@@ -176,6 +176,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     statusMinIntervalMs: o.statusMinIntervalMs ?? 1_000,
     unbindTimeoutMs: o.unbindTimeoutMs ?? 5_000,
     pruneGraceMs: leaseDurationMs * 2,
+    settleMs: 1_000,
   });
 
   const handle = async (qkey: string): Promise<{ requeueAfterMs: number } | void> => {
@@ -206,7 +207,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       o.metrics?.reconcileDuration.labels({ kind }).observe(s);
     }
   };
-  const queue = new WorkQueue(handle, { concurrency: o.workers ?? 4, baseDelayMs: 500, maxDelayMs: 30_000 });
+  const queue = new WorkQueue(handle, { concurrency: o.workers ?? 8, baseDelayMs: 500, maxDelayMs: 30_000 });
 
   // Informer events → keys. Secrets map to the binds that read them.
   for (const [inf, prefix] of [

@@ -51,9 +51,9 @@ export class KubeObjectWriter implements ObjectWriter {
     kind: BindKind,
     obj: SmppClientBind | SmppServerBind,
     finalizers: string[],
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     try {
-      await this.api.patchNamespacedCustomObject(
+      const updated = (await this.api.patchNamespacedCustomObject(
         {
           ...this.gv,
           plural: plural(kind),
@@ -62,18 +62,19 @@ export class KubeObjectWriter implements ObjectWriter {
           body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
         },
         mergePatch,
-      );
+      )) as { metadata?: { resourceVersion?: string } } | undefined;
+      return updated?.metadata?.resourceVersion;
     } catch (err) {
       // Gone already: nothing left to protect or release.
-      if (httpStatus(err) === 404) return;
+      if (httpStatus(err) === 404) return undefined;
       throw err;
     }
   }
 
-  async addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void> {
+  async addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<string | undefined> {
     const current = obj.metadata.finalizers ?? [];
-    if (current.includes(FINALIZER)) return;
-    await this.patchFinalizers(kind, obj, [...current, FINALIZER]);
+    if (current.includes(FINALIZER)) return undefined;
+    return this.patchFinalizers(kind, obj, [...current, FINALIZER]);
   }
 
   async removeFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void> {

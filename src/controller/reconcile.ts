@@ -54,7 +54,8 @@ export interface BindLeases {
 
 /** The runtime this pod runs: what the Gateway should have, and what it reports. */
 export interface RuntimePort {
-  setClient(key: string, bind: ResolvedClientBind | undefined): void;
+  /** true when this changed what the Gateway runs for the key */
+  setClient(key: string, bind: ResolvedClientBind | undefined): boolean | void;
   setServer(key: string, bind: ResolvedServerBind | undefined): void;
   status(namespace: string, name: string, kind: BindKind): RuntimeStatus | undefined;
   /** resolves once the client session is down (or after timeoutMs) */
@@ -63,7 +64,8 @@ export interface RuntimePort {
 
 /** Writes to the API server. Status only through the status subresource. */
 export interface ObjectWriter {
-  addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void>;
+  /** resolves with the object's new resourceVersion when the server answered with one */
+  addFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<string | undefined | void>;
   removeFinalizer(kind: BindKind, obj: SmppClientBind | SmppServerBind): Promise<void>;
   writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void>;
   /** compute is re-run against the freshest object on a 409 conflict */
@@ -87,6 +89,11 @@ export interface ReconcileDeps {
   acquireRetryMs: number;
   /** no more than one status write per bind within this window */
   statusMinIntervalMs: number;
+  /**
+   * A session just handed to the Gateway is usually Bound within milliseconds: its transitional
+   * Pending/Connecting status is written only if it lasts this long (saves two writes per bind).
+   */
+  settleMs?: number;
   /** how long to wait for a clean unbind before releasing the Lease anyway */
   unbindTimeoutMs: number;
   /** a server-bind session entry of a pod not seen live is kept this long (membership lag) */
@@ -101,6 +108,7 @@ interface Memory {
   lastError?: string;
   resolutionMessage?: string;
   lastWriteAt?: number;
+  handedAt?: number;
 }
 
 function hasFinalizer(obj: { metadata: { finalizers?: string[] } }): boolean {
@@ -129,7 +137,8 @@ export class Reconciler {
     return Math.max(0, m.lastWriteAt + this.d.statusMinIntervalMs - this.now().getTime());
   }
 
-  async reconcileClient(key: string, obj: SmppClientBind | undefined): Promise<Action> {
+  async reconcileClient(key: string, current: SmppClientBind | undefined): Promise<Action> {
+    let obj = current;
     const d = this.d;
     const memKey = `c/${key}`;
     if (!obj) {
@@ -181,7 +190,20 @@ export class Reconciler {
     }
 
     // From here this pod holds the Lease and runs (or deliberately does not run) the session.
-    if (!hasFinalizer(obj)) await d.writer.addFinalizer('SmppClientBind', obj);
+    if (!hasFinalizer(obj)) {
+      const rv = await d.writer.addFinalizer('SmppClientBind', obj);
+      // Carry the new resourceVersion so the status write below does not conflict with our own patch.
+      if (typeof rv === 'string') {
+        obj = {
+          ...obj,
+          metadata: {
+            ...obj.metadata,
+            resourceVersion: rv,
+            finalizers: [...(obj.metadata.finalizers ?? []), FINALIZER],
+          },
+        };
+      }
+    }
 
     const m = this.mem(memKey);
     const suspended = obj.spec.suspend === true;
@@ -196,7 +218,7 @@ export class Reconciler {
         }
         m.fingerprint = r.fingerprint;
         m.resolutionMessage = undefined;
-        d.runtime.setClient(key, r.value);
+        if (d.runtime.setClient(key, r.value) === true) m.handedAt = this.now().getTime();
       } else {
         resolutionError = r.error;
         d.runtime.setClient(key, undefined);
@@ -220,6 +242,11 @@ export class Reconciler {
     });
     this.emitTransitions(obj, m, status);
     if (sameStatus(status, obj.status)) return {};
+    const settle = d.settleMs ?? 0;
+    if ((status.phase === 'Pending' || status.phase === 'Connecting') && m.handedAt !== undefined) {
+      const left = m.handedAt + settle - this.now().getTime();
+      if (left > 0) return { requeueAfterMs: left };
+    }
     const wait = this.writeWindow(m);
     if (wait > 0) return { requeueAfterMs: wait };
     await d.writer.writeClientStatus(obj, status);

@@ -29,12 +29,12 @@ export class GatewayRuntime implements RuntimePort {
     private readonly log: Logger,
   ) {}
 
-  setClient(key: string, bind: ResolvedClientBind | undefined): void {
+  setClient(key: string, bind: ResolvedClientBind | undefined): boolean {
     if (bind) this.everClients.add(key);
-    if (this.apply(this.clients, key, bind)) {
-      this.clientsDirty = true;
-      this.schedule();
-    }
+    if (!this.apply(this.clients, key, bind)) return false;
+    this.clientsDirty = true;
+    this.schedule();
+    return true;
   }
 
   setServer(key: string, bind: ResolvedServerBind | undefined): void {

@@ -51,7 +51,12 @@ function world(self = 'pod-a') {
       },
     },
     runtime: {
-      setClient: (key, b) => (b ? clients.set(key, b) : clients.delete(key)),
+      setClient: (key, b) => {
+        const changed = JSON.stringify(clients.get(key)) !== JSON.stringify(b);
+        if (b) clients.set(key, b);
+        else clients.delete(key);
+        return changed;
+      },
       setServer: (key, b) => (b ? servers.set(key, b) : servers.delete(key)),
       status: (ns, name, kind: BindKind) => runtime.get(`${kind}/${ns}/${name}`),
       clientStopped: async () => undefined,
@@ -137,6 +142,20 @@ describe('Reconciler client binds', () => {
     const before = w.writes.length;
     await w.reconciler.reconcileClient('ns/vf', obj);
     expect(w.writes.length).toBe(before); // unchanged status is not rewritten
+  });
+
+  it('does not write a transitional status for a session just handed over (settle window)', async () => {
+    const w = world();
+    w.deps.settleMs = 1000;
+    const r = new (await import('../../../src/controller/reconcile.js')).Reconciler(w.deps);
+    w.secret('ns', 'creds', 'pw');
+    const obj = bind();
+    const action = await r.reconcileClient('ns/vf', obj);
+    expect(w.writes).toHaveLength(0);
+    expect(action.requeueAfterMs).toBeGreaterThan(0);
+    w.runtime.set('SmppClientBind/ns/vf', { phase: 'Bound', boundSince: new Date() });
+    await r.reconcileClient('ns/vf', obj);
+    expect(w.writes.map((x) => x.status.phase)).toEqual(['Bound']);
   });
 
   it('waits while another pod holds the Lease and does not run the session', async () => {
