@@ -6,6 +6,8 @@ const commands: Record<string, () => Promise<Command>> = {
   'smsc-sim': async () => (await import('./commands/smsc-sim.js')).command,
   crds: async () => (await import('./commands/crds.js')).command,
   devcore: async () => (await import('./commands/devcore.js')).command,
+  run: async () => (await import('./commands/run.js')).command,
+  demo: async () => (await import('./commands/demo.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -12,7 +12,7 @@ import { makeBindLabels, type BindLabels, type Metrics } from '../metrics.js';
 import { ClientSession, type ClientSessionOptions, type InboundResult } from '../smpp/client-session.js';
 import { isTemporaryStatus, SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
-import type { CarrierIdMap, PartGroup } from './carrier-id-map.js';
+import type { CarrierIdEntry, CarrierIdMap, PartGroup } from './carrier-id-map.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
 import type { Reporter } from './reporter.js';
@@ -74,6 +74,8 @@ export class ClientBindRunner {
   private untrackUptime: (() => void) | null = null;
   /** Receipts whose message id matched nothing we sent. */
   unmatchedReceipts = 0;
+  /** How long a receipt waits for our own "sent" report (less than the SMSC's response timeout). */
+  private readonly receiptWaitMs = 5000;
 
   constructor(deps: ClientBindRunnerDeps) {
     this.d = deps;
@@ -365,6 +367,25 @@ export class ClientBindRunner {
     }
   }
 
+  /**
+   * The carrier-id entry of a receipt. A fast SMSC can send the receipt in the same TCP segment
+   * as the submit_sm_resp, ahead of the code that records the id; so a miss while submits are
+   * still being answered is looked up again for a short while before it counts as unmatched.
+   */
+  private async findSubmitted(carrierId: string): Promise<CarrierIdEntry | undefined> {
+    const map = this.d.carrierIds;
+    let e = map.lookup(this.smscName, carrierId);
+    if (e) return e;
+    await new Promise((r) => setImmediate(r));
+    e = map.lookup(this.smscName, carrierId);
+    const until = Date.now() + 1000;
+    while (!e && this.inFlight > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+      e = map.lookup(this.smscName, carrierId);
+    }
+    return e;
+  }
+
   private async onReceipt(pdu: PDU): Promise<InboundResult> {
     const m = this.d.metrics;
     const l = this.labels;
@@ -380,7 +401,7 @@ export class ClientBindRunner {
       return { status: 0 };
     }
     m.deliveryReceipts.labels({ ...l, outcome: r.outcome }).inc();
-    const entry = this.d.carrierIds.lookup(this.smscName, r.messageId);
+    const entry = await this.findSubmitted(r.messageId);
     if (!entry) {
       this.unmatchedReceipts++;
       m.unmatchedReceipts.labels(l).inc();
@@ -399,6 +420,13 @@ export class ClientBindRunner {
         if (group.delivered.size < group.parts) return { status: 0 };
       }
       group.finished = r.outcome;
+    }
+    // Our own "sent" PATCH for this message may still be on its way: the receipt goes after it.
+    const wait = Math.max(100, this.receiptWaitMs);
+    if (!(await this.d.inFlightIds.whenReleased(entry.coreId, wait))) {
+      if (group) delete group.finished;
+      this.log.debug({ coreId: entry.coreId }, 'receipt before the sent report landed; SMSC asked to retry');
+      return { status: MO_TEMPORARY_ERROR };
     }
     if (r.outcome === 'failed') m.deliveryFailures.labels(l).inc();
     try {

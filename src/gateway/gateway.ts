@@ -19,12 +19,12 @@ import { CarrierIdMap, type CarrierIdMapOptions } from './carrier-id-map.js';
 import { ClientBindRunner } from './client-bind-runner.js';
 import { Reporter, type ReporterOptions } from './reporter.js';
 import { listenerEntry, ServerBindRunner } from './server-bind-runner.js';
-import type {
-  BindKind,
-  BindRuntimeStatus,
+import {
   InFlightIds,
-  ResolvedClientBind,
-  ResolvedServerBind,
+  type BindKind,
+  type BindRuntimeStatus,
+  type ResolvedClientBind,
+  type ResolvedServerBind,
 } from './types.js';
 
 export interface GatewayDeps {
@@ -79,7 +79,7 @@ export class Gateway extends EventEmitter {
   /** Runners being stopped (removed or replaced), so stop() can wait for them too. */
   private readonly retiring = new Set<Promise<void>>();
   private readonly acct = new Accounting();
-  private readonly inFlightIds: InFlightIds = new Set();
+  private readonly inFlightIds = new InFlightIds();
   readonly carrierIds: CarrierIdMap;
   private readonly reporter: Reporter;
   private listener: SmppListener | null = null;

@@ -5,6 +5,7 @@ import { createLogger } from '../../../src/log.js';
 import { Accounting } from '../../../src/gateway/accounting.js';
 import { MtPump, type Decision } from '../../../src/gateway/mt-pump.js';
 import { Reporter } from '../../../src/gateway/reporter.js';
+import { InFlightIds } from '../../../src/gateway/types.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -88,7 +89,7 @@ describe('MtPump', () => {
       core,
       reporter: new Reporter(core, log),
       acct,
-      inFlightIds: new Set(),
+      inFlightIds: new InFlightIds(),
       log,
       canPoll: () => true,
       deliver: (m) => {
@@ -128,7 +129,7 @@ describe('MtPump', () => {
     core.failNext = 4;
     const acct = new Accounting();
     const seen: string[] = [];
-    const ids = new Set<string>();
+    const ids = new InFlightIds();
     const pump = new MtPump({
       smscName: 'mine',
       intervalMs: 5,
@@ -172,7 +173,7 @@ describe('MtPump', () => {
       core,
       reporter: new Reporter(core, log),
       acct: new Accounting(),
-      inFlightIds: new Set(),
+      inFlightIds: new InFlightIds(),
       log,
       canPoll: () => bound,
       deliver: async () => ({ outcome: 'sent', carrierId: 'x' }),
