@@ -87,7 +87,9 @@ const secretSchema = z.object({
         .refine((s) => BASE64_RE.test(s), 'values must be base64 (use stringData for plain text)'),
     )
     .nullish(),
-  stringData: z.record(z.string(), z.string('values must be strings')).nullish(),
+  stringData: z
+    .record(z.string(), z.string('values must be strings (quote numbers, e.g. "12345678")'))
+    .nullish(),
 });
 
 export function isManifestFile(name: string): boolean {

@@ -151,6 +151,18 @@ spec:
     ]);
   });
 
+  it('asks to quote a numeric stringData value', async () => {
+    await writeFile(
+      join(dir, 's.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: 12345678}\n',
+    );
+    const r = await loadManifestDir(dir);
+    expect(r.secrets).toEqual([]);
+    expect(r.errors.map((e) => e.message)).toEqual([
+      'stringData.password: values must be strings (quote numbers, e.g. "12345678")',
+    ]);
+  });
+
   it('stringData wins over data for the same key', async () => {
     await writeFile(
       join(dir, 's.yaml'),
