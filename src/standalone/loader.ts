@@ -87,9 +87,7 @@ const secretSchema = z.object({
         .refine((s) => BASE64_RE.test(s), 'values must be base64 (use stringData for plain text)'),
     )
     .nullish(),
-  stringData: z
-    .record(z.string(), z.string('values must be strings (quote numbers, e.g. "12345678")'))
-    .nullish(),
+  stringData: z.record(z.string(), z.string('values must be strings (put numbers in quotes)')).nullish(),
 });
 
 export function isManifestFile(name: string): boolean {

@@ -159,7 +159,7 @@ spec:
     const r = await loadManifestDir(dir);
     expect(r.secrets).toEqual([]);
     expect(r.errors.map((e) => e.message)).toEqual([
-      'stringData.password: values must be strings (quote numbers, e.g. "12345678")',
+      'stringData.password: values must be strings (put numbers in quotes)',
     ]);
   });
 
