@@ -109,6 +109,21 @@ export class ClientBindRunner {
     const m = this.d.metrics;
     m.connectionStatus.labels(this.labels).set(0);
     m.inflightMessages.labels(this.labels).set(0);
+    // Every series exists from the start, so rate() and absent-based alerts work before the first event.
+    for (const c of [
+      m.messagesSent,
+      m.messagesReceived,
+      m.deliveryFailures,
+      m.bindSuccess,
+      m.bindFailures,
+      m.connectionAttempts,
+      m.disconnections,
+      m.throttled,
+      m.messagesReturned,
+      m.decodeErrors,
+      m.unmatchedReceipts,
+    ])
+      c.labels(this.labels).inc(0);
     this.untrackUptime = m.trackUptime(this.labels, () => this.current.boundSince);
     if (s.suspend) {
       this.setStatus({ phase: 'Suspended' });

@@ -100,6 +100,21 @@ export class ServerBindRunner {
     m.connectionStatus.labels(this.labels).set(0);
     m.serverSessions.labels(this.labels).set(0);
     m.inflightMessages.labels(this.labels).set(0);
+    // Every series exists from the start, so rate() and absent-based alerts work before the first event.
+    for (const c of [
+      m.messagesSent,
+      m.messagesReceived,
+      m.deliveryFailures,
+      m.bindSuccess,
+      m.bindFailures,
+      m.connectionAttempts,
+      m.disconnections,
+      m.throttled,
+      m.messagesReturned,
+      m.decodeErrors,
+      m.unmatchedReceipts,
+    ])
+      c.labels(this.labels).inc(0);
     if (!s.suspend) {
       const interval = s.queueCheckInterval ?? this.d.defaultPollIntervalMs;
       this.pump = new MtPump({

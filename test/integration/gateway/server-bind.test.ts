@@ -1,0 +1,150 @@
+// Server binds: a partner ESME (the `smpp` package as a plain client, not our engine) binds to
+// the gateway's listener, receives the core's messages for its smscName as deliver_sm, and its
+// submit_sm become core messages whose id comes back in submit_sm_resp.
+import smpp, { type PDU, type Session } from 'smpp';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  enqueue,
+  PARTNER_PASSWORD,
+  rec,
+  serverBind,
+  settledAccounting,
+  startStack,
+  until,
+  type Stack,
+} from './harness.js';
+
+let stack: Stack | undefined;
+const partners: Session[] = [];
+afterEach(async () => {
+  for (const p of partners.splice(0)) p.destroy();
+  await stack?.close();
+  stack = undefined;
+});
+
+function connectPartner(
+  port: number,
+  bindType: 'bind_transceiver' | 'bind_receiver' | 'bind_transmitter',
+  password = PARTNER_PASSWORD,
+): Promise<{ session: Session; status: number }> {
+  return new Promise((resolve, reject) => {
+    const session = smpp.connect({ host: '127.0.0.1', port });
+    partners.push(session);
+    session.on('error', reject);
+    session.on('connect', () => {
+      session[bindType]({ system_id: 'partner1', password }, (pdu: PDU) =>
+        resolve({ session, status: pdu.command_status }),
+      );
+    });
+  });
+}
+
+describe('gateway server binds', () => {
+  it('delivers the core messages for the partner as deliver_sm and posts its submit_sm to the core', async () => {
+    stack = await startStack();
+    const { core, gateway } = stack;
+    gateway.setServerBinds([serverBind('partner1', { tpsLimit: 500 })]);
+    const port = gateway.smppPort as number;
+    const { session, status } = await connectPartner(port, 'bind_transceiver');
+    expect(status).toBe(0);
+    await until(
+      'bound status',
+      () => gateway.status('default', 'partner1', 'SmppServerBind')?.phase === 'Bound',
+    );
+    expect(gateway.status('default', 'partner1', 'SmppServerBind')?.sessions).toHaveLength(1);
+
+    const received: PDU[] = [];
+    session.on('deliver_sm', (pdu: PDU) => {
+      received.push(pdu);
+      session.send(pdu.response());
+    });
+    const ids = enqueue(core, 'partner1', ['to partner 1', 'to partner 2 ✓', 'to partner 3']);
+    enqueue(core, 'someone_else', ['not for the partner']);
+    await until('three deliver_sm', () => (received.length >= 3 ? true : undefined));
+    await until('marked sent', () => (ids.every((id) => rec(core, id).deliver_time) ? true : undefined));
+    const texts = received.map((p) => {
+      const sm = p.short_message as { message?: unknown } | Buffer;
+      return Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm.message);
+    });
+    expect(texts.some((t) => t.includes('to partner 1'))).toBe(true);
+    expect(texts.some((t) => t.includes('not for the partner'))).toBe(false);
+    expect(received).toHaveLength(3);
+
+    const resp = await new Promise<PDU>((resolve) =>
+      session.submit_sm(
+        {
+          source_addr: '447700900777',
+          destination_addr: '447700900888',
+          short_message: Buffer.from('from the partner'),
+        },
+        resolve,
+      ),
+    );
+    expect(resp.command_status).toBe(0);
+    const coreId = Number(resp.message_id);
+    expect(rec(core, coreId)).toMatchObject({
+      source_smsc: 'partner1',
+      source_msisdn: '447700900777',
+      destination_msisdn: '447700900888',
+      message_body: 'from the partner',
+    });
+    const a = await settledAccounting(gateway);
+    expect(a).toMatchObject({ taken: 3, sent: 3, returned: 0, failed: 0 });
+    const text = await stack.registry.metrics();
+    expect(text).toMatch(
+      /smpp_messages_sent_total\{bind_name="partner1",mode="server",host="",port="",bind_type="",system_id="partner1",namespace="default"\} 3/,
+    );
+    expect(text).toMatch(/smpp_messages_received_total\{bind_name="partner1"[^}]*\} 1/);
+    expect(text).toMatch(/smpp_server_sessions\{bind_name="partner1"[^}]*\} 1/);
+  });
+
+  it('returns messages the partner refuses temporarily, fails those refused for good, and keeps them while it is away', async () => {
+    stack = await startStack();
+    const { core, gateway } = stack;
+    gateway.setServerBinds([serverBind('partner1')]);
+    // No partner session yet: nothing is taken.
+    const [first, second] = enqueue(core, 'partner1', ['temporary', 'permanent']) as [number, number];
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gateway.accounting().taken).toBe(0);
+    expect(core.store.get(first)?.fetches).toBe(0);
+
+    const { session } = await connectPartner(gateway.smppPort as number, 'bind_receiver');
+    let refusedOnce = false;
+    session.on('deliver_sm', (pdu: PDU) => {
+      const sm = pdu.short_message as { message?: unknown } | Buffer;
+      const text = Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm.message);
+      if (text.includes('permanent')) session.send(pdu.response({ command_status: 0x0b }));
+      else if (!refusedOnce) {
+        refusedOnce = true;
+        session.send(pdu.response({ command_status: 0x14 }));
+      } else session.send(pdu.response());
+    });
+    await until('first delivered after a retry', () => (rec(core, first).deliver_time ? true : undefined));
+    await until('second failed', () => (rec(core, second).status === 'failed' ? true : undefined));
+    expect(core.store.get(first)?.retries).toBe(1);
+    expect(rec(core, second).deadletter).toBe(true);
+    const a = await settledAccounting(gateway);
+    expect(a).toMatchObject({ taken: 3, sent: 1, returned: 1, failed: 1 });
+  });
+
+  it('answers a partner submit_sm with a temporary error while the core is down', async () => {
+    stack = await startStack();
+    const { core, gateway } = stack;
+    gateway.setServerBinds([serverBind('partner1')]);
+    const { session } = await connectPartner(gateway.smppPort as number, 'bind_transmitter');
+    core.unavailable = true;
+    const submit = (): Promise<PDU> =>
+      new Promise((resolve) =>
+        session.submit_sm(
+          { source_addr: '111', destination_addr: '222', short_message: Buffer.from('hi') },
+          resolve,
+        ),
+      );
+    const down = await submit();
+    expect(down.command_status).toBe(0x14); // ESME_RMSGQFUL: try again later
+    core.unavailable = false;
+    const up = await submit();
+    expect(up.command_status).toBe(0);
+    expect(rec(core, Number(up.message_id)).source_smsc).toBe('partner1');
+  });
+});
