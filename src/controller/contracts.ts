@@ -42,6 +42,11 @@ export interface GatewayPort {
   setClientBinds(binds: ResolvedClientBind[]): void;
   setServerBinds(binds: ResolvedServerBind[]): void;
   status(namespace: string, name: string, kind: BindKind): RuntimeStatus | undefined;
+  /**
+   * Optional: resolves once the bind's previous session has fully unbound. Without it the
+   * controller polls status() and then waits a short grace before handing the Lease on.
+   */
+  clientStopped?(namespace: string, name: string): Promise<void>;
   on(event: 'status', listener: StatusListener): unknown;
   off(event: 'status', listener: StatusListener): unknown;
 }

@@ -76,12 +76,26 @@ export interface RunningController {
   ready: Promise<void>;
 }
 
+/**
+ * LEASE_DURATION_SECONDS: bind and membership Lease duration (how fast a dead pod's binds move,
+ * against how many Lease writes per second the API server takes: binds × 4 / duration).
+ */
+export function leaseDurationFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.LEASE_DURATION_SECONDS;
+  if (raw === undefined || raw === '') return undefined;
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 2 || s > 300) {
+    throw new Error(`LEASE_DURATION_SECONDS must be a number of seconds between 2 and 300, got "${raw}"`);
+  }
+  return Math.round(s * 1000);
+}
+
 const CLIENT = 'c|';
 const SERVER = 's|';
 
 export async function startController(o: ControllerOptions): Promise<RunningController> {
   const log = o.log.child({ component: 'controller', pod: o.podName });
-  const leaseDurationMs = o.leaseDurationMs ?? 15_000;
+  const leaseDurationMs = o.leaseDurationMs ?? leaseDurationFromEnv() ?? 15_000;
   const resyncMs = o.resyncMs ?? 300_000;
   const namespaces = o.namespaces?.filter((n) => n.length > 0) ?? [];
   const kc = o.kubeConfig;

@@ -27,6 +27,11 @@ export class GatewayRuntime implements RuntimePort {
   constructor(
     private readonly gateway: GatewayPort,
     private readonly log: Logger,
+    /**
+     * After a removed bind disappears from status() its session may still be unbinding in the
+     * background; without gateway.clientStopped() this grace covers a clean unbind.
+     */
+    private readonly unbindGraceMs = 500,
   ) {}
 
   setClient(key: string, bind: ResolvedClientBind | undefined): boolean {
@@ -101,13 +106,24 @@ export class GatewayRuntime implements RuntimePort {
 
   async clientStopped(namespace: string, name: string, timeoutMs: number): Promise<void> {
     this.flush();
+    if (this.gateway.clientStopped) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+      const outcome = await Promise.race([this.gateway.clientStopped(namespace, name), timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout')
+        this.log.warn({ namespace, bind: name, timeoutMs }, 'session still up after the unbind timeout');
+      return;
+    }
     const deadline = Date.now() + timeoutMs;
     while (this.running(namespace, name) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
     }
     if (this.running(namespace, name)) {
       this.log.warn({ namespace, bind: name, timeoutMs }, 'session still up after the unbind timeout');
+      return;
     }
+    await new Promise((r) => setTimeout(r, Math.min(this.unbindGraceMs, Math.max(0, deadline - Date.now()))));
   }
 
   /** Waits until no client bind ever handed to the Gateway still runs (shutdown). */

@@ -1,0 +1,168 @@
+// The closest to real pods this machine allows: two `smpp-operator run` processes (the real
+// Gateway behind the in-cluster controller, POD_NAME / POD_NAMESPACE / WATCH_NAMESPACES from the
+// environment, as the downward API gives them) against the real API server, with the SMSC
+// simulator as carrier and devcore as the SMS core. One is killed with SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
+import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
+import { controlPlane, eventually, useNamespace } from '../helpers.js';
+import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from './harness.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const N = 6;
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+describe('gateway processes as pods', () => {
+  const ns = useNamespace('proc');
+  let sim: RunningSmscSim;
+  let core: DevCore;
+  const procs: Proc[] = [];
+  const { core: coreApi, custom } = apis();
+
+  beforeAll(async () => {
+    await ensureCrds();
+  });
+  beforeEach(async () => {
+    sim = await startSmscSim({ httpPort: null });
+    core = await startDevCore({ port: 0 });
+  });
+  afterEach(async () => {
+    for (const p of procs.splice(0)) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        const exited = new Promise((r) => p.child.once('exit', r));
+        p.child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+        if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      }
+    }
+    await sim.close();
+    await core.close();
+  });
+
+  function start(name: string): Proc {
+    const child = spawn(
+      process.execPath,
+      [
+        '--experimental-transform-types',
+        '--no-warnings',
+        '--import',
+        './test/bench/lib/register.mjs',
+        'src/cli.ts',
+        'run',
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          KUBECONFIG: controlPlane().adminKubeconfig,
+          POD_NAME: name,
+          POD_NAMESPACE: ns.name,
+          WATCH_NAMESPACES: ns.name,
+          LEASE_DURATION_SECONDS: '4',
+          API_BASE_URL: core.url,
+          SMPP_POLL_INTERVAL: '200',
+          METRICS_HOST: '127.0.0.1',
+          METRICS_PORT: '0',
+          SMPP_LISTEN_HOST: '127.0.0.1',
+          SMPP_LISTEN_PORT: '0',
+          SHUTDOWN_GRACE_SECONDS: '2',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const p: Proc = { name, child, output: [] };
+    const keep = (d: Buffer): void => {
+      p.output.push(d.toString());
+      if (p.output.length > 400) p.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    procs.push(p);
+    return p;
+  }
+
+  async function binds(): Promise<BindView[]> {
+    const l = (await custom.listNamespacedCustomObject({
+      ...GV,
+      plural: 'smppclientbinds',
+      namespace: ns.name,
+    })) as {
+      items: BindView[];
+    };
+    return l.items;
+  }
+
+  it('two processes share the binds, carry traffic, and a SIGKILLed one’s binds move', async () => {
+    const a = start('gw-a');
+    const b = start('gw-b');
+    await putSecret(coreApi, ns.name, 'creds', 'pw');
+    for (let i = 0; i < N; i++) {
+      await custom.createNamespacedCustomObject({
+        ...GV,
+        plural: 'smppclientbinds',
+        namespace: ns.name,
+        body: clientBind(ns.name, `c${i}`, {
+          host: '127.0.0.1',
+          port: sim.smppPort,
+          systemId: `sys${i}`,
+          passwordSecretRef: { name: 'creds', key: 'password' },
+          reconnect: { minDelay: '200ms', maxDelay: '1s' },
+        }),
+      });
+    }
+    const boundOn = async (pods: string[]): Promise<Record<string, number> | undefined> => {
+      const items = await binds();
+      const counts: Record<string, number> = {};
+      for (const x of items) {
+        const pod = x.status?.gatewayPod ?? '';
+        if (x.status?.phase !== 'Bound' || !pods.includes(pod)) return undefined;
+        counts[pod] = (counts[pod] ?? 0) + 1;
+      }
+      return items.length === N && sim.state.binds().systems.filter((s) => s.active === 1).length === N
+        ? counts
+        : undefined;
+    };
+    const debug = (): string => [...a.output, ...b.output].join('').slice(-4000);
+    const both = await eventually(
+      async () => {
+        const c = await boundOn(['gw-a', 'gw-b']);
+        return c && (c['gw-a'] ?? 0) > 0 && (c['gw-b'] ?? 0) > 0 ? c : undefined;
+      },
+      60_000,
+      'binds Bound on both processes',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${debug()}`);
+    });
+    expect((both['gw-a'] ?? 0) + (both['gw-b'] ?? 0)).toBe(N);
+
+    // Traffic through the real Gateway: a message for c0's smscName reaches the carrier.
+    core.store.create({
+      source_msisdn: '100',
+      destination_msisdn: '447700900001',
+      message_body: 'hello',
+      dest_smsc: 'c0',
+      source_smsc: 'devcore',
+    });
+    await eventually(
+      () => (sim.state.stats().submits >= 1 ? true : undefined),
+      30_000,
+      'submit_sm at the carrier',
+    );
+
+    a.child.kill('SIGKILL');
+    await eventually(() => boundOn(['gw-b']), 60_000, 'every bind Bound on gw-b after gw-a was killed').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${b.output.join('').slice(-4000)}`);
+      },
+    );
+    for (const s of sim.state.binds().systems) expect(s.maxConcurrent, s.systemId).toBeLessThanOrEqual(1);
+  });
+});
