@@ -177,10 +177,11 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
     );
 
     const store = core.store;
-    const ids = SAMPLES.map((s) => {
+    const numberOf = (i: number): string => `+44770090012${i}`;
+    const ids = SAMPLES.map((s, i) => {
       const m: Record<string, unknown> = {
         source_msisdn: '+15550001111',
-        destination_msisdn: '+447700900123',
+        destination_msisdn: numberOf(i),
         message_body: s.body,
         source_smsc: 'demo-web',
         dest_smsc: carrier.smscName,
@@ -202,7 +203,7 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
 
     const moBefore = new Set(Array.from(store.all(), (e) => e.rec.id));
     const mo = await sim.state.sendMo({
-      source: '+447700900123',
+      source: numberOf(0),
       destination: '12345',
       text: 'STOP? Réponse reçue 👍',
       dataCoding: 8,
@@ -220,15 +221,15 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
     let ok = true;
     SAMPLES.forEach((s, i) => {
       const rec = store.get(ids[i] as number)?.rec ?? { id: 0 };
-      const carrierIds = str(rec.smsc_message_id).split(',');
-      const parts = submits.filter((x) => x.messageId !== null && carrierIds.includes(x.messageId));
+      // Each sample went to its own number: its parts are the simulator's submits to it.
+      const parts = submits.filter((x) => `+${x.destination.addr}` === numberOf(i));
       if (rec.status !== 'delivered') ok = false;
       rows.push([
         str(rec.id),
         s.label,
         String(parts.length),
         parts[0] ? `0x${parts[0].dataCoding.toString(16).padStart(2, '0')}` : '',
-        str(rec.smsc_message_id),
+        parts.map((x) => x.messageId ?? '?').join(','),
         str(rec.status),
         str(rec.delivered_at),
       ]);

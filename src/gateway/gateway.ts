@@ -85,6 +85,7 @@ export class Gateway extends EventEmitter {
   private listener: SmppListener | null = null;
   private listenerPort: number | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatSoonTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private reference = Math.floor(Math.random() * 0xffff);
   private started = false;
@@ -156,6 +157,16 @@ export class Gateway extends EventEmitter {
     this.heartbeatTimer.unref();
   }
 
+  /** The heartbeat carries the bind list: send one soon after it changes. */
+  private heartbeatSoon(): void {
+    if (!this.started || this.stopping || this.heartbeatSoonTimer) return;
+    this.heartbeatSoonTimer = setTimeout(() => {
+      this.heartbeatSoonTimer = undefined;
+      void this.heartbeat();
+    }, 500);
+    this.heartbeatSoonTimer.unref();
+  }
+
   private nextReference = (): number => {
     this.reference = (this.reference + 1) & 0xffff;
     return this.reference;
@@ -195,6 +206,7 @@ export class Gateway extends EventEmitter {
         if (this.clients.get(key)?.runner === runner && !this.stopping) runner.start();
       });
     }
+    this.heartbeatSoon();
   }
 
   setServerBinds(binds: ResolvedServerBind[]): void {
@@ -203,6 +215,7 @@ export class Gateway extends EventEmitter {
     if (!this.listener) return; // applied by start()
     this.listener.setBinds(binds.map(listenerEntry));
     this.applyServers(binds);
+    this.heartbeatSoon();
   }
 
   private applyServers(binds: ResolvedServerBind[]): void {
@@ -387,6 +400,7 @@ export class Gateway extends EventEmitter {
   private async doStop(graceMs: number): Promise<void> {
     const deadline = Date.now() + Math.max(0, graceMs);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.heartbeatSoonTimer) clearTimeout(this.heartbeatSoonTimer);
     const before = this.acct.snapshot();
     this.log.info(
       { graceMs, inFlight: before.inFlight, reportsPending: before.reportsPending },
