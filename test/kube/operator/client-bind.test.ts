@@ -110,6 +110,23 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
       20_000,
       'Bound after fix',
     );
+    // Events tell the story: the failure, the rotation, the bind.
+    const reasons = await eventually(
+      async () => {
+        const ev = await core.listNamespacedEvent({ namespace: ns.name });
+        const r = ev.items.filter((e) => e.involvedObject.name === 'vf').map((e) => e.reason ?? '');
+        return ['BindFailed', 'SecretRotated', 'Bound'].every((x) => r.includes(x)) ? r : undefined;
+      },
+      10_000,
+      'BindFailed, SecretRotated and Bound events',
+    );
+    expect(reasons).toContain('SecretRotated');
+    const failedEvent = (await core.listNamespacedEvent({ namespace: ns.name })).items.find(
+      (e) => e.reason === 'BindFailed',
+    );
+    expect(failedEvent?.type).toBe('Warning');
+    expect(failedEvent?.message).toMatch(/ESME_RINVPASWD/);
+    expect(failedEvent?.message).not.toContain('bad-pw');
   });
 
   it('missing Secret: Ready=False SecretNotFound, recovers when the Secret appears', async () => {
