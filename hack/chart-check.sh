@@ -32,6 +32,9 @@ PROMTOOL="$(bash "$TOOLS" promtool)"
 SWAGGER="$(bash "$TOOLS" kube-openapi)"
 PROM_CRDS="$(bash "$TOOLS" prom-crds)"
 
+log "manifests/install.yaml: in sync with the chart"
+bash hack/render-manifests.sh --check
+
 SCHEMAS="$WORK/schemas"
 node hack/kube-json-schemas.ts "$SCHEMAS" "$SWAGGER" crds/*.yaml \
   "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml"
@@ -136,6 +139,10 @@ if [[ "${CHART_CHECK_APISERVER:-1}" != 0 ]]; then
       { log "FAIL: $name rejected by kube-apiserver: $out"; exit 1; }
     log "$name: $(grep -c 'serverside-applied (server dry run)' <<<"$out") objects accepted"
   done
+  kubectl create namespace smpp-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  out="$(kubectl apply --server-side --dry-run=server -f manifests/install.yaml 2>&1)" ||
+    { log "FAIL: manifests/install.yaml rejected by kube-apiserver: $out"; exit 1; }
+  log "install.yaml: $(grep -c 'serverside-applied (server dry run)' <<<"$out") objects accepted"
   kubectl apply -n default -f manifests/examples/ >/dev/null
   kubectl create namespace smpp --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   kubectl apply -f manifests/examples/reference/ >/dev/null
