@@ -37,7 +37,7 @@ spec:
       - name: sim
         image: $IMAGE
         imagePullPolicy: Never
-        args: [smsc-sim, --host, 0.0.0.0, --port, "2775", --http-port, "2776", --user, "demo_carrier:demo-pass-1"]
+        args: [smsc-sim, --host, 0.0.0.0, --port, "2775", --http-port, "2776", --user, "demo_carrier:carpass1"]
         ports: [{containerPort: 2775}, {containerPort: 2776}]
 ---
 apiVersion: v1

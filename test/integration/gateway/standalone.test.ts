@@ -211,6 +211,6 @@ describe('demo command', () => {
     expect(out).toContain('STOP? Réponse reçue 👍');
     expect(out).toMatch(/accounting: taken 3 = sent 3/);
     expect(out).toMatch(/metrics\s+http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    expect(out).not.toContain('demo-pass');
+    expect(out).not.toContain('carpass1');
   });
 });
