@@ -49,11 +49,11 @@ export interface MemberLease {
 }
 
 /**
- * Tracks membership Leases and says which pods are live. A pod is live when its Lease was
- * renewed within its duration by the API server's clock AND we saw that renewal less than a
- * duration ago by our own clock — the second rule makes liveness robust to clock skew (as
- * client-go's leader election does), the first stops a long-dead pod from counting as live
- * for a whole duration after we start.
+ * Tracks membership Leases and says which pods are live. A pod is live while we keep seeing
+ * its renewTime change, timed on our own clock (as client-go's leader election does), so clock
+ * skew between pods never matters. The writer's own timestamp is used once: a Lease whose
+ * renewTime is already far older than its duration when we first see it (a pod that died
+ * before we started) does not count as live for a whole duration.
  */
 export class MembershipView {
   private readonly seen = new Map<string, { renewedAt: number | undefined; observedAt: number }>();
@@ -64,7 +64,11 @@ export class MembershipView {
   /** Record the current state of one membership Lease (from a list or watch event). */
   observe(lease: MemberLease, now: number): void {
     const prev = this.seen.get(lease.holder);
-    if (!prev || prev.renewedAt !== lease.renewedAt) {
+    if (!prev) {
+      const ancient =
+        lease.renewedAt === undefined || lease.renewedAt + lease.durationMs + this.skewAllowanceMs < now;
+      this.seen.set(lease.holder, { renewedAt: lease.renewedAt, observedAt: ancient ? -Infinity : now });
+    } else if (prev.renewedAt !== lease.renewedAt) {
       this.seen.set(lease.holder, { renewedAt: lease.renewedAt, observedAt: now });
     }
     this.leases.set(lease.holder, lease);
@@ -84,9 +88,7 @@ export class MembershipView {
     for (const [holder, lease] of this.leases) {
       const s = this.seen.get(holder);
       if (!s || lease.renewedAt === undefined) continue;
-      const freshByServer = lease.renewedAt + lease.durationMs + this.skewAllowanceMs > now;
-      const freshByUs = s.observedAt + lease.durationMs > now;
-      if (freshByServer && freshByUs) out.push(holder);
+      if (s.observedAt + lease.durationMs > now) out.push(holder);
     }
     return out.sort();
   }

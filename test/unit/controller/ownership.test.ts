@@ -32,6 +32,17 @@ describe('MembershipView', () => {
     expect(v.live(3_600_000)).toEqual([]);
   });
 
+  it('keeps a pod whose clock runs behind live while it renews', () => {
+    const v = new MembershipView(1_000);
+    // Its renewTime is an hour in the past by our clock, but it keeps changing.
+    v.observe({ holder: 'slow', renewedAt: 10_000, durationMs: 5_000 }, 3_600_000);
+    v.observe({ holder: 'slow', renewedAt: 12_000, durationMs: 5_000 }, 3_602_000);
+    expect(v.live(3_603_000)).toEqual(['slow']);
+    v.observe({ holder: 'slow', renewedAt: 14_000, durationMs: 5_000 }, 3_604_000);
+    expect(v.live(3_608_000)).toEqual(['slow']);
+    expect(v.live(3_609_500)).toEqual([]);
+  });
+
   it('does not trust a renewTime from a fast clock that never moves', () => {
     const v = new MembershipView(0);
     // The holder's clock runs an hour ahead; its renewTime looks fresh by server time forever.
