@@ -176,28 +176,33 @@ async function measure(info: ControlPlaneInfo, n: number, budgetEnd: number): Pr
   const lat = [...boundAt.entries()].map(([name, t]) => t - (created.get(name) ?? t0));
   const allBoundMs = boundAt.size === n ? Math.max(...boundAt.values()) - t0 : NaN;
 
-  // Failover: kill gw-a (sessions dropped, Leases left to expire) and time until its binds are
-  // Bound on gw-b again.
+  // Failover: kill the pod holding more binds (sessions dropped, Leases left to expire) and time
+  // until its binds are Bound on the other again.
   const items = await listBinds(custom, ns);
-  const onA = items.filter((x) => x.status?.gatewayPod === 'gw-a').map((x) => x.metadata.name);
+  const countOn = (p: Pod): number => items.filter((x) => x.status?.gatewayPod === p.name).length;
+  const [victim, survivor] = countOn(a) >= countOn(b) ? [a, b] : [b, a];
+  const moving = items.filter((x) => x.status?.gatewayPod === victim.name).map((x) => x.metadata.name);
   const killedAt = performance.now();
-  await a.gateway.crash();
-  await a.controller.abandon();
+  await victim.gateway.crash();
+  await victim.controller.abandon();
   const movedAt = await watchUntil(
     custom,
     ns,
-    onA,
-    (x) => onA.includes(x.metadata.name) && x.status?.phase === 'Bound' && x.status.gatewayPod === 'gw-b',
+    moving,
+    (x) =>
+      moving.includes(x.metadata.name) &&
+      x.status?.phase === 'Bound' &&
+      x.status.gatewayPod === survivor.name,
     Math.min(budgetEnd, Date.now() + 120_000),
   );
   const failoverMs =
-    movedAt.size === onA.length && onA.length > 0 ? Math.max(...movedAt.values()) - killedAt : NaN;
+    movedAt.size === moving.length && moving.length > 0 ? Math.max(...movedAt.values()) - killedAt : NaN;
   const doubleBinds = sim.state
     .binds()
     .systems.filter((s) => s.systemId.startsWith('sys') && s.maxConcurrent > 1).length;
 
-  await b.controller.stop();
-  await b.gateway.stop();
+  await survivor.controller.stop();
+  await survivor.gateway.stop();
   await sim.close();
   return {
     n,
@@ -206,7 +211,7 @@ async function measure(info: ControlPlaneInfo, n: number, budgetEnd: number): Pr
     applyP99: pct(lat, 99),
     allBoundMs,
     bound: boundAt.size,
-    moved: onA.length,
+    moved: moving.length,
     failoverMs,
     failedOver: movedAt.size,
     doubleBinds,
