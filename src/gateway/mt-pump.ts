@@ -111,16 +111,21 @@ export class MtPump {
     }
     this.polling = true;
     let list: CoreMessage[];
+    const token = o.inFlightIds.beginPoll();
     try {
       list = await o.core.poll(o.smscName);
     } catch (err) {
+      o.inFlightIds.endPoll(token);
       this.polling = false;
       o.log.debug({ err: (err as Error).message }, 'poll failed');
       this.schedule(Math.max(o.intervalMs, o.core.retryDelayMs()));
       return;
     }
     this.polling = false;
-    if (this.stopped) return;
+    if (this.stopped) {
+      o.inFlightIds.endPoll(token);
+      return;
+    }
     let took = 0;
     let fresh = 0;
     const free = o.batch - this.mine.size;
@@ -128,7 +133,7 @@ export class MtPump {
       // The core client already filters on dest_smsc; checked again because sending another
       // SMSc's message would be the worst mistake this loop can make.
       if (m.dest_smsc !== o.smscName) continue;
-      if (o.inFlightIds.has(m.id)) {
+      if (o.inFlightIds.taken(m.id, token)) {
         this.skippedInFlight++;
         continue;
       }
@@ -137,6 +142,7 @@ export class MtPump {
       took++;
       this.take(m);
     }
+    o.inFlightIds.endPoll(token);
     if (fresh > took) {
       this.backlog = true;
       if (this.mine.size <= o.batch / 2) this.schedule(0);

@@ -22,11 +22,15 @@ class QueueCore {
   retryDelayMs(): number {
     return 0;
   }
+  /** Answer polls this late, with the queue as it was when asked (a slow core). */
+  pollDelayMs = 0;
   async poll(smsc: string): Promise<CoreMessage[]> {
     this.polls++;
     if (this.down)
       throw new CoreError('down', { endpoint: 'poll', temporary: true, outcome: 'connection_error' });
-    return [...this.queue.values()].filter((m) => m.dest_smsc === smsc);
+    const snapshot = [...this.queue.values()].filter((m) => m.dest_smsc === smsc);
+    if (this.pollDelayMs > 0) await new Promise((r) => setTimeout(r, this.pollDelayMs));
+    return snapshot;
   }
   private maybeFail(endpoint: string): void {
     if (this.failNext > 0) {
@@ -161,6 +165,34 @@ describe('MtPump', () => {
     expect(s.sent).toBe(1);
     expect(s.failed).toBe(1);
     expect(s.returned).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not take a message again from a poll answered after the message was reported', async () => {
+    const core = new QueueCore([msg(1, 'mine')]);
+    core.pollDelayMs = 60;
+    const seen: string[] = [];
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 5,
+      batch: 10,
+      core,
+      reporter: new Reporter(core, log),
+      acct: new Accounting(),
+      inFlightIds: new InFlightIds(),
+      log,
+      canPoll: () => true,
+      deliver: async (m) => {
+        seen.push(m.id);
+        // Reported while the next (slow) poll is already on its way with the old queue.
+        await new Promise((r) => setTimeout(r, 30));
+        return { outcome: 'sent', carrierId: 'x' };
+      },
+    });
+    pumps.push(pump);
+    pump.start();
+    await until(() => core.polls >= 4);
+    expect(seen).toEqual(['1']);
+    expect(core.calls).toEqual(['sent 1 x']);
   });
 
   it('does not poll while canPoll() is false and backs off while the core is down', async () => {
