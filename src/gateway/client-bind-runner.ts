@@ -72,6 +72,7 @@ export class ClientBindRunner {
   private everBound = false;
   private stopping: Promise<void> | null = null;
   private untrackUptime: (() => void) | null = null;
+  private readonly sentCounter: ReturnType<Metrics['messagesSent']['labels']>;
   /** Receipts whose message id matched nothing we sent. */
   unmatchedReceipts = 0;
   /** How long a receipt waits for our own "sent" report (less than the SMSC's response timeout). */
@@ -94,6 +95,7 @@ export class ClientBindRunner {
       port: s.port,
       bindType: s.bindType,
     });
+    this.sentCounter = deps.metrics.messagesSent.labels(this.labels);
   }
 
   status(): BindRuntimeStatus {
@@ -142,6 +144,8 @@ export class ClientBindRunner {
         10_000,
         tps > 0 ? Math.max(2 * s.window, Math.ceil((2 * tps * interval) / 1000)) : Math.max(4 * s.window, 32),
       );
+      // Children resolved once: labels() hashes its argument on every call, per message.
+      const inflight = m.inflightMessages.labels(this.labels);
       this.pump = new MtPump({
         smscName: this.smscName,
         intervalMs: interval,
@@ -154,7 +158,7 @@ export class ClientBindRunner {
         canPoll: () => session.state === 'bound',
         deliver: (msg) => this.submit(session, msg),
         onDecision: (dec) => this.countDecision(dec),
-        onInFlight: (n) => m.inflightMessages.labels(this.labels).set(n),
+        onInFlight: (n) => inflight.set(n),
       });
       this.pump.start();
     }
@@ -257,9 +261,8 @@ export class ClientBindRunner {
       this.setStatus({ phase: 'Reconnecting', lastError: `connection lost: ${reason}` });
     });
     session.on('throttled', () => m.throttled.labels(l).inc());
-    session.on('latency', (e: { command: string; ms: number }) =>
-      m.submitLatency.labels(l).observe(e.ms / 1000),
-    );
+    const latency = m.submitLatency.labels(l);
+    session.on('latency', (e: { command: string; ms: number }) => latency.observe(e.ms / 1000));
     session.on('decodeError', () => m.decodeErrors.labels(l).inc());
   }
 
@@ -275,7 +278,7 @@ export class ClientBindRunner {
 
   private countDecision(d: Decision): void {
     const m = this.d.metrics;
-    if (d.outcome === 'sent') m.messagesSent.labels(this.labels).inc();
+    if (d.outcome === 'sent') this.sentCounter.inc();
     else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
     else m.deliveryFailures.labels(this.labels).inc();
   }

@@ -134,7 +134,10 @@ export async function runGatewayE2e(opts: {
     // The whole backlog is in the core before the gateway starts: the core holds the queue.
     await enqueue(coreUrl, warmup + opts.messages, 0);
 
+    // GATEWAY_BENCH_PROFILE=DIR writes a CPU profile of the gateway process there.
+    const prof = process.env.GATEWAY_BENCH_PROFILE;
     const gw = spawnManaged('gateway', process.execPath, [
+      ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
       ...NODE_FLAGS,
       'test/bench/gateway-e2e-child.ts',
       '--core',
@@ -193,7 +196,10 @@ async function main(args: string[]): Promise<void> {
   const window = intFlag(args, 'window', 100);
   const pollLimit = intFlag(args, 'poll-limit', 1000);
   const rounds = intFlag(args, 'rounds', 1);
-  const kannelAvailable = existsSync('/usr/sbin/bearerbox') && existsSync('test/bench/kannel-baseline.ts');
+  const kannelAvailable =
+    !args.includes('--no-kannel') &&
+    existsSync('/usr/sbin/bearerbox') &&
+    existsSync('test/bench/kannel-baseline.ts');
   const ours: GatewayE2eResult[] = [];
   const kannel: { msgsPerSec: number; cpuPerMsgMs: number; version: string }[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -247,9 +253,11 @@ async function main(args: string[]): Promise<void> {
       'Kannel',
       'not measured',
       '',
-      existsSync('/usr/sbin/bearerbox')
-        ? 'test/bench/kannel-baseline.ts missing'
-        : 'kannel not installed (bash hack/deps.sh)',
+      args.includes('--no-kannel')
+        ? 'skipped (--no-kannel)'
+        : existsSync('/usr/sbin/bearerbox')
+          ? 'test/bench/kannel-baseline.ts missing'
+          : 'kannel not installed (bash hack/deps.sh)',
     ]);
   }
   console.log('\n' + table(rows));

@@ -18,8 +18,8 @@ import { createLogger, type Logger } from '../../../src/log.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import { startSmscSim, type RunningSmscSim, type StartSmscSimOptions } from '../../../src/sim/index.js';
 
-export const CARRIER_PASSWORD = 'carrier-Secret-9f3k';
-export const PARTNER_PASSWORD = 'partner-Secret-7q2w';
+export const CARRIER_PASSWORD = 'Car-9f3k';
+export const PARTNER_PASSWORD = 'Prt-7q2w';
 export const CORE_TOKEN = 'core-Token-x81mz';
 
 export interface Stack {

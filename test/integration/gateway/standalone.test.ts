@@ -20,8 +20,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const CARRIER_PW = 'Stand-alone-Pw-31x';
-const PARTNER_PW = 'Partner-Pw-77k';
+const CARRIER_PW = 'SaPw-31x';
+const PARTNER_PW = 'PtPw-77k';
 
 function carrierYaml(port: number, extra = ''): string {
   return `apiVersion: v1
