@@ -4,10 +4,9 @@
 // API's share, and Kannel's figure measured in the same run (bearerbox + smsbox fed through
 // sendsms into the same kind of sink), with the ratio. Loopback only; bounded in count and time.
 //
-//   bash hack/gateway-bench.sh [--messages 20000] [--window 100] [--poll-limit 1000] [--rounds 1]
-// or without the script:
+//   export PATH=$PWD/node_modules/.bin:$PATH   # Node 24
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
-//     test/bench/gateway-e2e.ts --messages 20000
+//     test/bench/gateway-e2e.ts [--messages 20000] [--window 100] [--poll-limit 1000] [--rounds 1] [--no-kannel]
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runDemo } from '../../../src/commands/demo.js';
+import { command as runCommand } from '../../../src/commands/run.js';
 import { loadConfig } from '../../../src/config.js';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { manifestFolderSource, runGateway, type RunningGateway } from '../../../src/gateway/index.js';
@@ -168,6 +169,52 @@ describe('standalone gateway (run --manifests)', () => {
     }
     expect(heartbeats).toContain('carrier_x');
     expect(logs.length).toBeGreaterThan(5);
+  });
+});
+
+describe('run command', () => {
+  async function runWith(
+    env: Record<string, string>,
+    args: string[],
+  ): Promise<{ code: number; err: string }> {
+    const saved = { ...process.env };
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
+      errors.push(a.map(String).join(' '));
+    });
+    try {
+      Object.assign(process.env, env);
+      const code = await runCommand.run(args);
+      return { code, err: errors.join('\n') };
+    } finally {
+      spy.mockRestore();
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  }
+
+  it('refuses to start with a bad setting, naming it', async () => {
+    const r = await runWith({ API_BASE_URL: 'http://127.0.0.1:9', SMPP_POLL_INTERVAL: 'fast' }, [
+      '--manifests',
+      tmpdir(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('SMPP_POLL_INTERVAL');
+  });
+
+  it('refuses a manifests folder that does not exist', async () => {
+    const r = await runWith(
+      {
+        API_BASE_URL: 'http://127.0.0.1:9',
+        METRICS_PORT: '0',
+        SMPP_LISTEN_PORT: '0',
+        SMPP_LISTEN_HOST: '127.0.0.1',
+        METRICS_HOST: '127.0.0.1',
+      },
+      ['--manifests', join(tmpdir(), 'no-such-folder-for-gateway-test')],
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no-such-folder-for-gateway-test');
   });
 });
 
