@@ -397,7 +397,8 @@ export class ClientBindRunner {
     await new Promise((r) => setImmediate(r));
     e = map.lookup(this.smscName, carrierId);
     const until = Date.now() + 1000;
-    while (!e && this.inFlight > 0 && Date.now() < until) {
+    // Any bind of this process may have sent it (receipts often come on a separate receiver bind).
+    while (!e && this.d.inFlightIds.size > 0 && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 20));
       e = map.lookup(this.smscName, carrierId);
     }

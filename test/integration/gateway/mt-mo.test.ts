@@ -136,6 +136,30 @@ describe('gateway MT through a client bind', () => {
     expect(text).toMatch(/smpp_messages_received_total\{[^}]*bind_name="carrier1"[^}]*\} 2/);
   });
 
+  it('matches receipts that arrive on a separate receiver bind of the same smscName', async () => {
+    stack = await startStack();
+    const { core, sim, gateway } = stack;
+    gateway.setClientBinds([
+      clientBind(sim, 'carrier1-tx', { smscName: 'carrier1', bindType: 'transmitter' }),
+      clientBind(sim, 'carrier1-rx', { smscName: 'carrier1', bindType: 'receiver' }),
+    ]);
+    await until('both bound', () =>
+      ['carrier1-tx', 'carrier1-rx'].every(
+        (n) => gateway.status('default', n, 'SmppClientBind')?.phase === 'Bound',
+      ),
+    );
+    const ids = enqueue(core, 'carrier1', ['one', 'two', 'three']);
+    await until('delivered', () =>
+      ids.every((id) => rec(core, id).status === 'delivered') ? true : undefined,
+    );
+    const text = await stack.registry.metrics();
+    expect(text).toMatch(/smpp_messages_sent_total\{bind_name="carrier1-tx"[^}]*\} 3/);
+    expect(text).toMatch(/smpp_delivery_receipts_total\{bind_name="carrier1-rx"[^}]*outcome="delivered"\} 3/);
+    expect(text).toMatch(/smpp_unmatched_receipts_total\{bind_name="carrier1-rx"[^}]*\} 0/);
+    // The receiver bind never polls: only the transmitter took messages.
+    expect(await settledAccounting(gateway)).toMatchObject({ taken: 3, sent: 3 });
+  });
+
   it('counts and acknowledges receipts for unknown message ids', async () => {
     stack = await startStack();
     const { sim, gateway } = stack;
