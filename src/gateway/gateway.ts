@@ -32,7 +32,7 @@ export interface GatewayDeps {
   core: CoreClient;
   metrics: Metrics;
   log: Logger;
-  /** frontend_name of the heartbeat; default config.podName. */
+  /** frontend_name of the heartbeat; default POD_NAME in a cluster, SMSC_NAME standalone. */
   frontendName?: string;
   /** Listener tuning (tests: short timeouts); host/port/maxConnections/TLS come from config. */
   listener?: Partial<ListenerOptions>;
@@ -374,7 +374,11 @@ export class Gateway extends EventEmitter {
     };
     try {
       await this.core.heartbeat({
-        name: this.deps.frontendName ?? this.config.podName,
+        // SMSC_NAME names a standalone gateway (the seeds' setting); in a cluster every pod
+        // shares it, so each pod registers under its own name.
+        name:
+          this.deps.frontendName ??
+          (this.config.podNamespace !== undefined ? this.config.podName : this.config.smscName),
         hostname: hostname(),
         uptimeSeconds: (Date.now() - this.startedAt) / 1000,
         configuration,

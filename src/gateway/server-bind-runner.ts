@@ -24,6 +24,14 @@ export const SUBMIT_TEMPORARY_ERROR = Status.ESME_RMSGQFUL;
 /** submit_sm_resp for a message the core refuses or we cannot decode. */
 export const SUBMIT_PERMANENT_ERROR = 0x45; // ESME_RSUBMITFAIL
 
+/** Session ends that are nobody's error: not worth a lastError in the status. */
+const ORDERLY_CLOSE: ReadonlySet<string> = new Set([
+  'unbind by peer',
+  'listener closing',
+  'bind removed',
+  'bind suspended',
+]);
+
 export interface ServerBindRunnerDeps {
   bind: ResolvedServerBind;
   listener: SmppListener;
@@ -158,7 +166,7 @@ export class ServerBindRunner {
 
   onSessionClosed(_info: ServerSessionInfo, reason: string): void {
     this.d.metrics.disconnections.labels(this.labels).inc();
-    this.lastError = `partner session closed: ${reason}`;
+    if (!ORDERLY_CLOSE.has(reason)) this.lastError = `partner session closed: ${reason}`;
     this.refresh();
   }
 
