@@ -9,7 +9,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Informer } from '../../src/kube/informer.js';
 import { createLogger } from '../../src/log.js';
 import { startSmscSim } from '../../src/sim/index.js';
 import { ClientSession } from '../../src/smpp/client-session.js';
@@ -73,21 +74,42 @@ async function listBinds(custom: CustomObjectsApi, ns: string): Promise<BindStat
   return l.items;
 }
 
-/** Polls until `done(items)` or the deadline; returns ms of the first time each bind satisfied `ok`. */
+/**
+ * Watches the binds (an informer, not polling: listing 1,000 objects every 100 ms would load the
+ * API server more than the operator does) until every name satisfied `ok` or the deadline.
+ * Returns when (performance.now()) each bind first satisfied it.
+ */
 async function watchUntil(
-  custom: CustomObjectsApi,
+  kc: KubeConfig,
   ns: string,
   names: string[],
   ok: (b: BindStatusView) => boolean,
   deadline: number,
 ): Promise<Map<string, number>> {
+  const want = new Set(names);
   const firstOk = new Map<string, number>();
-  while (Date.now() < deadline && firstOk.size < names.length) {
-    const items = await listBinds(custom, ns).catch(() => []);
-    const now = performance.now();
-    for (const b of items) if (ok(b) && !firstOk.has(b.metadata.name)) firstOk.set(b.metadata.name, now);
-    await sleep(100);
-  }
+  const inf = new Informer<KubernetesObject>(
+    kc,
+    { resource: { apiVersion: `${GV.group}/${GV.version}`, plural: 'smppclientbinds' }, namespaces: [ns] },
+    log,
+  );
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((r) => (finish = r));
+  const see = (o: KubernetesObject): void => {
+    const b = o as unknown as BindStatusView;
+    if (want.has(b.metadata.name) && !firstOk.has(b.metadata.name) && ok(b)) {
+      firstOk.set(b.metadata.name, performance.now());
+      if (firstOk.size === want.size) finish();
+    }
+  };
+  inf.on('add', see);
+  inf.on('update', see);
+  inf.start();
+  const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+  if (names.length === 0) finish();
+  await done;
+  clearTimeout(timer);
+  await inf.stop();
   return firstOk;
 }
 
@@ -171,7 +193,7 @@ async function measure(info: ControlPlaneInfo, n: number, budgetEnd: number): Pr
     }
   })();
   const t0 = performance.now();
-  const boundAt = await watchUntil(custom, ns, names, (x) => x.status?.phase === 'Bound', phaseEnd);
+  const boundAt = await watchUntil(kc, ns, names, (x) => x.status?.phase === 'Bound', phaseEnd);
   await creating;
   const lat = [...boundAt.entries()].map(([name, t]) => t - (created.get(name) ?? t0));
   const allBoundMs = boundAt.size === n ? Math.max(...boundAt.values()) - t0 : NaN;
@@ -186,7 +208,7 @@ async function measure(info: ControlPlaneInfo, n: number, budgetEnd: number): Pr
   await victim.gateway.crash();
   await victim.controller.abandon();
   const movedAt = await watchUntil(
-    custom,
+    kc,
     ns,
     moving,
     (x) =>
