@@ -79,6 +79,7 @@ export class ServerBindRunner {
   private current: BindRuntimeStatus = { phase: 'Pending' };
   private lastError: string | undefined;
   private stopping: Promise<void> | null = null;
+  private untrackUptime: (() => void) | null = null;
 
   constructor(deps: ServerBindRunnerDeps) {
     this.d = deps;
@@ -107,6 +108,7 @@ export class ServerBindRunner {
     const m = this.d.metrics;
     m.connectionStatus.labels(this.labels).set(0);
     m.serverSessions.labels(this.labels).set(0);
+    this.untrackUptime = m.trackUptime(this.labels, () => this.current.boundSince);
     m.inflightMessages.labels(this.labels).set(0);
     // Every series exists from the start, so rate() and absent-based alerts work before the first event.
     for (const c of [
@@ -147,6 +149,8 @@ export class ServerBindRunner {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.pump?.stop();
+      this.untrackUptime?.();
+      this.untrackUptime = null;
       this.d.metrics.connectionStatus.labels(this.labels).set(0);
     })();
     return this.stopping;
@@ -159,6 +163,7 @@ export class ServerBindRunner {
   // ---- listener events, dispatched by the gateway ------------------------------------------
 
   onSessionBound(_info: ServerSessionInfo): void {
+    this.d.metrics.connectionAttempts.labels(this.labels).inc();
     this.d.metrics.bindSuccess.labels(this.labels).inc();
     this.refresh();
     this.pump?.poke();
@@ -171,6 +176,7 @@ export class ServerBindRunner {
   }
 
   onBindRejected(reason: string, status: number): void {
+    this.d.metrics.connectionAttempts.labels(this.labels).inc();
     this.d.metrics.bindFailures.labels(this.labels).inc();
     this.lastError = `bind rejected (${reason}, status 0x${status.toString(16).padStart(8, '0').toUpperCase()})`;
     this.refresh();

@@ -96,6 +96,8 @@ describe('gateway server binds', () => {
     );
     expect(text).toMatch(/smpp_messages_received_total\{bind_name="partner1"[^}]*\} 1/);
     expect(text).toMatch(/smpp_server_sessions\{bind_name="partner1"[^}]*\} 1/);
+    expect(text).toMatch(/smpp_uptime_seconds\{bind_name="partner1",mode="server"[^}]*\} \d+/);
+    expect(text).toMatch(/smpp_bind_success_total\{bind_name="partner1"[^}]*\} 1/);
   });
 
   it('returns messages the partner refuses temporarily, fails those refused for good, and keeps them while it is away', async () => {
