@@ -15,7 +15,7 @@ import {
   type Charset,
   type DeliveryReceipt,
   type EncodedPart,
-} from './codec-port.js';
+} from '../codec/index.js';
 import type { CoreMessage, NewMessage } from '../core/index.js';
 
 export { CodecError };
