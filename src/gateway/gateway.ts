@@ -78,6 +78,8 @@ export class Gateway extends EventEmitter {
   private readonly servers = new Map<string, { runner: ServerBindRunner; fp: string }>();
   /** Runners being stopped (removed or replaced), so stop() can wait for them too. */
   private readonly retiring = new Set<Promise<void>>();
+  /** Removed client binds whose session is still unbinding. */
+  private readonly unbinding = new Map<string, ClientBindRunner>();
   private readonly acct = new Accounting();
   private readonly inFlightIds = new InFlightIds();
   readonly carrierIds: CarrierIdMap;
@@ -181,8 +183,15 @@ export class Gateway extends EventEmitter {
     for (const [key, slot] of this.clients) {
       if (!want.has(key)) {
         this.clients.delete(key);
-        this.retire(slot.runner, slot.after, true);
-        this.emitStatus('SmppClientBind', slot.runner.bind, { phase: 'Pending' });
+        // Until it has unbound, status() still shows the removed bind's session: whoever takes
+        // the bind over (another pod, after a Lease hand-off) waits for it, since carriers often
+        // allow a single session per system_id.
+        const runner = slot.runner;
+        this.unbinding.set(key, runner);
+        void this.retire(runner, slot.after, true).then(() => {
+          if (this.unbinding.get(key) === runner) this.unbinding.delete(key);
+          if (!this.clients.has(key)) this.emitStatus('SmppClientBind', runner.bind, { phase: 'Pending' });
+        });
       }
     }
     for (const [key, b] of want) {
@@ -302,7 +311,7 @@ export class Gateway extends EventEmitter {
   status(namespace: string, name: string, kind: BindKind): BindRuntimeStatus | undefined {
     const key = `${namespace}/${name}`;
     return kind === 'SmppClientBind'
-      ? this.clients.get(key)?.runner.status()
+      ? (this.clients.get(key)?.runner.status() ?? this.unbinding.get(key)?.status())
       : this.servers.get(key)?.runner.status();
   }
 
