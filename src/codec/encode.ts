@@ -4,7 +4,7 @@
  */
 import { chooseCharset, DATA_CODING } from './charset.js';
 import { CodecError } from './errors.js';
-import { GSM_ESCAPE, gsmEncode, pack7, packedLength } from './gsm7.js';
+import { GSM_ESCAPE, gsmEncodeInto, gsmScratch, gsmSeptetCount, pack7, packedLength } from './gsm7.js';
 import { latin1Encode } from './latin1.js';
 import type { Charset, EncodedPart, EncodeOptions, LongMessageMode } from './types.js';
 import { concatUdh, fillBitsAfter } from './udh.js';
@@ -45,7 +45,9 @@ interface Units {
 function unitsOf(text: string, charset: Charset, packed: boolean): Units {
   switch (charset) {
     case 'gsm7': {
-      const s = gsmEncode(text);
+      // Views the shared scratch: valid only until the next encode, which is after this call returns.
+      const all = gsmScratch(text.length);
+      const s = all.subarray(0, gsmEncodeInto(text, all));
       return {
         charset,
         length: s.length,
@@ -146,6 +148,16 @@ function fitsOne(u: Units, packed: boolean): boolean {
 
 /** The text as SMPP parts. Throws CodecError (unencodable text, too many parts, bad options). */
 export function encodeMessage(text: string, opts: EncodeOptions = {}): EncodedPart[] {
+  if (opts.packed !== true && (opts.charset === undefined || opts.charset === 'gsm7')) {
+    // Hot path: one unpacked GSM SMS, written straight into its (pooled) Buffer.
+    const n = gsmSeptetCount(text);
+    if (n >= 0 && n <= 160) {
+      const out = Buffer.allocUnsafe(n);
+      gsmEncodeInto(text, out);
+      if (opts.maxParts !== undefined) checkedMaxParts(opts.maxParts);
+      return [{ dataCoding: 0, esmClassUdhi: false, shortMessage: out, tlvs: {} }];
+    }
+  }
   const charset = chooseCharset(text, opts.charset);
   const packed = opts.packed === true;
   const mode: LongMessageMode = opts.longMessage ?? 'udh8';

@@ -64,10 +64,12 @@ function unencodable(text: string, i: number): CodecError {
   );
 }
 
-/** One septet per octet (values 0-127); an extension character is ESC + code. Throws CodecError. */
-export function gsmEncode(text: string): Uint8Array {
-  const out = new Uint8Array(text.length * 2);
-  let n = 0;
+/**
+ * Writes the septets of `text` (one per octet; an extension character is ESC + code) into `out`
+ * from `offset` and returns how many it wrote. `out` needs room for 2 × text.length. Throws CodecError.
+ */
+export function gsmEncodeInto(text: string, out: Uint8Array, offset = 0): number {
+  let n = offset;
   for (let i = 0; i < text.length; i++) {
     const v = ENCODE[text.charCodeAt(i)] as number;
     if (v < 0) throw unencodable(text, i);
@@ -76,7 +78,21 @@ export function gsmEncode(text: string): Uint8Array {
       out[n++] = v & 0x7f;
     } else out[n++] = v;
   }
-  return out.subarray(0, n);
+  return n - offset;
+}
+
+/** Scratch space reused by every (synchronous) encode: allocating a typed array per call costs more than the encoding. */
+let scratch = new Uint8Array(1024);
+export function gsmScratch(textLength: number): Uint8Array {
+  if (scratch.length < textLength * 2) scratch = new Uint8Array(textLength * 2);
+  return scratch;
+}
+
+/** One septet per octet (values 0-127); an extension character is ESC + code. Throws CodecError. */
+export function gsmEncode(text: string): Uint8Array {
+  const buf = gsmScratch(text.length);
+  const n = gsmEncodeInto(text, buf);
+  return buf.slice(0, n);
 }
 
 /** Text of unpacked septets (the top bit of each octet is ignored). */

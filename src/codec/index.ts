@@ -5,6 +5,7 @@ export {
   GSM_EXTENSION,
   GSM_ESCAPE,
   gsmEncode,
+  gsmEncodeInto,
   gsmDecode,
   gsmSeptetCount,
   isGsm7,

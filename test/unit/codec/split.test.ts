@@ -240,3 +240,21 @@ describe('encode → split → decode → join round-trips', () => {
     );
   });
 });
+
+describe('buffer ownership', () => {
+  it('parts stay intact after later encodes (the GSM scratch space is never handed out)', () => {
+    const a = encodeMessage('a'.repeat(400));
+    const aCopy = a.map((p) => Buffer.from(p.shortMessage));
+    const one = encodeMessage('hello');
+    encodeMessage('z'.repeat(400));
+    encodeMessage('y'.repeat(100));
+    encodeMessage('x'.repeat(400), { longMessage: 'payload' });
+    expect(a.map((p) => p.shortMessage)).toEqual(aCopy);
+    expect(one[0]!.shortMessage.toString('latin1')).toBe('hello');
+  });
+
+  it('the one-SMS fast path still checks maxParts and forced charsets', () => {
+    expect(() => encodeMessage('hi', { maxParts: 300 })).toThrow(/maxParts/);
+    expect(() => encodeMessage('hi ж', { charset: 'gsm7' })).toThrow(CodecError);
+  });
+});
