@@ -122,7 +122,7 @@ describe('gateway under faults', () => {
   it('drains on stop mid-traffic: every taken message is sent or returned, none left in flight', async () => {
     stack = await startStack();
     const { core, sim, gateway } = stack;
-    gateway.setClientBinds([clientBind(sim, 'carrier1', { tpsLimit: 200, window: 10 })]);
+    gateway.setClientBinds([clientBind(sim, 'carrier1', { tpsLimit: 100, window: 10 })]);
     await bound(stack);
     sim.state.applyFaults({ delayMs: 30 });
     const ids = enqueue(core, 'carrier1', bodies(500));

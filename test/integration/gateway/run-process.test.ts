@@ -41,7 +41,7 @@ stringData: {password: ${PW}}
 apiVersion: smpp.omnimessage.io/v1alpha1
 kind: SmppClientBind
 metadata: {name: c}
-spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, passwordSecretRef: {name: c, key: password}, tpsLimit: 300, queueCheckInterval: 100}
+spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, passwordSecretRef: {name: c, key: password}, tpsLimit: 100, queueCheckInterval: 100}
 `,
     );
     const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -102,7 +102,7 @@ spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, p
     );
     await until(
       'some sent',
-      () => ids.filter((id) => core.store.get(id)?.rec.deliver_time).length >= 30,
+      () => ids.filter((id) => core.store.get(id)?.rec.deliver_time).length >= 20,
       20_000,
     );
     const metrics = await (await request(metricsUrl)).body.text();
