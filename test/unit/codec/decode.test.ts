@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { CodecError, decodeMessage, parseUdh, readerFor } from '../../../src/codec/index.js';
 
 const b = (h: string): Buffer => Buffer.from(h.replace(/\s/g, ''), 'hex');
@@ -114,6 +115,28 @@ describe('UDH and SAR', () => {
     expect(() => parseUdh(Buffer.alloc(0))).toThrow(/empty/);
     expect(() => decodeMessage({ dataCoding: 0, esmClass: 0x40, shortMessage: b('0A 00') })).toThrow(
       CodecError,
+    );
+  });
+});
+
+describe('arbitrary bytes', () => {
+  it('decode either returns text or throws a CodecError, for any data_coding, esm_class and body', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xff }),
+        fc.integer({ min: 0, max: 0xff }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.boolean(),
+        (dataCoding, esmClass, body, packed) => {
+          try {
+            const d = decodeMessage({ dataCoding, esmClass, shortMessage: Buffer.from(body), packed });
+            expect(typeof d.text).toBe('string');
+          } catch (err) {
+            expect(err).toBeInstanceOf(CodecError);
+          }
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   formatReceipt,
   isReceipt,
@@ -138,6 +139,62 @@ describe('formatReceipt', () => {
       formatReceipt({ messageId: 'm1', state: 'UNDELIV', outcome: 'failed', text: 'x'.repeat(30) }, now),
     ).toBe(
       `id:m1 sub:001 dlvrd:000 submit date:2601020304 done date:2601020304 stat:UNDELIV err:000 text:${'x'.repeat(20)}`,
+    );
+  });
+});
+
+describe('properties', () => {
+  const states: ReceiptState[] = [
+    'DELIVRD',
+    'EXPIRED',
+    'DELETED',
+    'UNDELIV',
+    'ACCEPTD',
+    'UNKNOWN',
+    'REJECTD',
+    'ENROUTE',
+  ];
+  const minuteDate = fc
+    .integer({ min: Date.UTC(2000, 0, 1) / 60000, max: Date.UTC(2099, 11, 31) / 60000 })
+    .map((m) => new Date(m * 60000));
+
+  it('formatReceipt → parseReceipt gives the receipt back', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[0-9A-Za-z-]{1,40}$/),
+        fc.constantFrom(...states),
+        fc.stringMatching(/^[0-9]{3}$/),
+        minuteDate,
+        minuteDate,
+        fc.stringMatching(/^[ -~]{0,20}$/),
+        (messageId, state, err, submitDate, doneDate, text) => {
+          const r = {
+            messageId,
+            state,
+            outcome: outcomeOf(state),
+            err,
+            sub: '001',
+            dlvrd: '001',
+            submitDate,
+            doneDate,
+          };
+          const withText = text.trim() === '' ? r : { ...r, text: text.trim() };
+          expect(parseReceipt({ text: formatReceipt(withText) })).toEqual(withText);
+        },
+      ),
+    );
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 300 }),
+        fc.option(fc.integer({ min: -5, max: 300 }), { nil: undefined }),
+        (text, messageState) => {
+          const r = parseReceipt(messageState === undefined ? { text } : { text, messageState });
+          if (r !== null) expect(states).toContain(r.state);
+        },
+      ),
     );
   });
 });
