@@ -6,4 +6,10 @@ export type { CarrierIdMapOptions, CarrierIdEntry, PartGroup } from './carrier-i
 export { Accounting } from './accounting.js';
 export type { AccountingSnapshot, Outcome } from './accounting.js';
 export { runGateway, manifestFolderSource } from './run-gateway.js';
-export type { DesiredStateSource, RunningSource, RunGatewayOptions, RunningGateway } from './run-gateway.js';
+export type {
+  DesiredStateSource,
+  RunningSource,
+  RunGatewayOptions,
+  RunningGateway,
+  SourceContext,
+} from './run-gateway.js';
