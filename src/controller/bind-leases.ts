@@ -128,10 +128,15 @@ export class BindLeaseTable implements BindLeases {
     if (!ok && silent)
       this.o.log.warn({ namespace, bind: bindName }, 'took a silent lease but could not hold it');
     if (ok) {
-      // Background renewals from the next period on (start() would renew again at once).
-      const t = setTimeout(() => {
-        if (this.locks.get(key) === lock && lock.held) lock.start();
-      }, this.retryMs);
+      // Background renewals from within the next period on (start() would renew again at once).
+      // A random phase spreads the renewals of binds taken together (startup, failover) over
+      // the period instead of sending them to the API server as one burst every period.
+      const t = setTimeout(
+        () => {
+          if (this.locks.get(key) === lock && lock.held) lock.start();
+        },
+        Math.floor(this.retryMs * (0.2 + 0.8 * Math.random())),
+      );
       t.unref();
       this.count();
     }

@@ -216,7 +216,6 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       );
       throw err;
     } finally {
-      runtime.flush();
       const s = Number(process.hrtime.bigint() - started) / 1e9;
       o.metrics?.reconcileDuration.labels({ kind }).observe(s);
     }

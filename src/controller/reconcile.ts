@@ -117,6 +117,9 @@ function hasFinalizer(obj: { metadata: { finalizers?: string[] } }): boolean {
 
 export class Reconciler {
   private readonly memory = new Map<string, Memory>();
+  /** uids of deleted binds whose finalizer this pod removed (until the object is gone from the cache) */
+  private readonly finalized = new Set<string>();
+  private readonly finalizedKeys = new Map<string, string[]>();
   private readonly now: () => Date;
 
   constructor(private readonly d: ReconcileDeps) {
@@ -145,6 +148,8 @@ export class Reconciler {
       // Gone from the API server (finalizer already removed, or removed by force).
       await this.stopAndRelease(key);
       this.memory.delete(memKey);
+      for (const uid of this.finalizedKeys.get(key) ?? []) this.finalized.delete(uid);
+      this.finalizedKeys.delete(key);
       return {};
     }
     const ns = obj.metadata.namespace ?? '';
@@ -158,6 +163,9 @@ export class Reconciler {
         await this.stopAndRelease(key);
         return {};
       }
+      // Our finalizer is already gone; this is a stale copy from the cache: nothing to do (and
+      // taking the Lease again would leave it held after the object is gone).
+      if (this.finalized.has(obj.metadata.uid ?? key)) return {};
       // The holder cleans up; with no holder the preferred pod takes the Lease first, so a
       // session still running somewhere can never outlive the finalizer.
       if (!holding && preferred === d.self) {
@@ -167,6 +175,8 @@ export class Reconciler {
       if (!holding) return {};
       await this.stopAndRelease(key, ns, name);
       await d.writer.removeFinalizer('SmppClientBind', obj);
+      this.finalized.add(obj.metadata.uid ?? key);
+      this.finalizedKeys.set(key, [...(this.finalizedKeys.get(key) ?? []), obj.metadata.uid ?? key]);
       d.log.info({ namespace: ns, bind: name }, 'client bind deleted: session unbound, lease released');
       this.memory.delete(memKey);
       return {};

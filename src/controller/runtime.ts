@@ -1,7 +1,8 @@
 /**
  * The bridge from per-key reconcile decisions to the Gateway's whole-set, level-triggered API:
- * reconciles change one entry each; flush() hands the whole table to the Gateway at most once
- * per turn of the event loop, so 1,000 reconciles in a burst cost one setClientBinds, not 1,000.
+ * reconciles change one entry each; the whole table goes to the Gateway at most once per short
+ * batch window, so 1,000 reconciles in a burst cost a few setClientBinds calls, not 1,000.
+ * Stopping a session (fencing, handoff, delete) flushes at once.
  */
 import type { Logger } from '../log.js';
 import type {
@@ -22,7 +23,7 @@ export class GatewayRuntime implements RuntimePort {
   private readonly everClients = new Set<string>();
   private clientsDirty = false;
   private serversDirty = false;
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly gateway: GatewayPort,
@@ -32,6 +33,8 @@ export class GatewayRuntime implements RuntimePort {
      * background; without gateway.clientStopped() this grace covers a clean unbind.
      */
     private readonly unbindGraceMs = 500,
+    /** changes within this window reach the Gateway in one call (each call costs O(binds)) */
+    private readonly batchMs = 20,
   ) {}
 
   setClient(key: string, bind: ResolvedClientBind | undefined): boolean {
@@ -65,16 +68,16 @@ export class GatewayRuntime implements RuntimePort {
   }
 
   private schedule(): void {
-    this.scheduled ??= setImmediate(() => {
+    this.scheduled ??= setTimeout(() => {
       this.scheduled = undefined;
       this.flush();
-    });
+    }, this.batchMs);
   }
 
   /** Pushes pending changes to the Gateway now. */
   flush(): void {
     if (this.scheduled) {
-      clearImmediate(this.scheduled);
+      clearTimeout(this.scheduled);
       this.scheduled = undefined;
     }
     try {

@@ -226,6 +226,10 @@ describe('Reconciler client binds', () => {
     expect(w.clients.size).toBe(0);
     expect(w.held.size).toBe(0);
     expect(w.finalizerOps).toEqual(['add vf', 'remove vf']);
+    // A stale cached copy (finalizer still listed) must not take the Lease again.
+    await w.reconciler.reconcileClient('ns/vf', obj);
+    expect(w.held.size).toBe(0);
+    expect(w.finalizerOps).toEqual(['add vf', 'remove vf']);
   });
 
   it('on delete with the Lease held elsewhere: leaves cleanup to the holder', async () => {
