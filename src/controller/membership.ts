@@ -18,7 +18,7 @@ export interface MembershipOptions {
   namespace: string;
   podName: string;
   durationMs: number;
-  /** default durationMs / 3 */
+  /** default durationMs / 3, at most 2 s */
   renewMs?: number;
   log: Logger;
   /** called with the sorted live pods whenever that set changes */
@@ -54,7 +54,9 @@ export class Membership {
 
   constructor(private readonly o: MembershipOptions) {
     this.leaseName = memberLeaseName(o.podName);
-    this.renewMs = o.renewMs ?? Math.max(200, Math.floor(o.durationMs / 3));
+    // Renewed (and the others listed) at least every 2 s: one small write per pod, and it bounds
+    // how late a dead pod is noticed to about one lease duration plus this period.
+    this.renewMs = o.renewMs ?? Math.max(200, Math.min(2_000, Math.floor(o.durationMs / 3)));
   }
 
   live(): string[] {
