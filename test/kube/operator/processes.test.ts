@@ -136,7 +136,7 @@ describe('gateway processes as pods', () => {
         const c = await boundOn(['gw-a', 'gw-b']);
         return c && (c['gw-a'] ?? 0) > 0 && (c['gw-b'] ?? 0) > 0 ? c : undefined;
       },
-      60_000,
+      120_000,
       'binds Bound on both processes',
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n${debug()}`);
@@ -158,11 +158,11 @@ describe('gateway processes as pods', () => {
     );
 
     a.child.kill('SIGKILL');
-    await eventually(() => boundOn(['gw-b']), 60_000, 'every bind Bound on gw-b after gw-a was killed').catch(
+    await eventually(() => boundOn(['gw-b']), 90_000, 'every bind Bound on gw-b after gw-a was killed').catch(
       (err: Error) => {
         throw new Error(`${err.message}\n${b.output.join('').slice(-4000)}`);
       },
     );
     for (const s of sim.state.binds().systems) expect(s.maxConcurrent, s.systemId).toBeLessThanOrEqual(1);
-  });
+  }, 360_000);
 });
