@@ -90,13 +90,24 @@ function passwordProblem(password: string): string | undefined {
   return undefined;
 }
 
-export function resolveClientBind(
-  bind: SmppClientBind,
+interface ResolvedCommon {
+  namespace: string;
+  name: string;
+  generation?: number;
+  password: string;
+}
+
+/** What both kinds share: the password from its Secret, checked, and the object's identity. */
+function resolveCommon(
+  kind: BindKind,
+  bind: SmppClientBind | SmppServerBind,
   lookup: SecretLookup,
-): ResolvedClientBind | BindError {
+):
+  | { ok: true; common: ResolvedCommon; fail: (reason: BindErrorReason, message: string) => BindError }
+  | BindError {
   const { namespace, name } = bind.metadata;
   const fail = (reason: BindErrorReason, message: string): BindError => ({
-    kind: CLIENT_BIND_KIND,
+    kind,
     namespace,
     name,
     reason,
@@ -106,17 +117,22 @@ export function resolveClientBind(
   if (!pw.ok) return fail(pw.reason, pw.message);
   const problem = passwordProblem(pw.value);
   if (problem) return fail('InvalidSecret', `spec.passwordSecretRef: the password ${problem}`);
-  const resolved: ResolvedClientBind = {
-    namespace,
-    name,
-    spec: { ...bind.spec, smscName: smscNameOf(bind) },
-    password: pw.value,
-  };
-  if (bind.metadata.generation !== undefined) resolved.generation = bind.metadata.generation;
+  const common: ResolvedCommon = { namespace, name, password: pw.value };
+  if (bind.metadata.generation !== undefined) common.generation = bind.metadata.generation;
+  return { ok: true, common, fail };
+}
+
+export function resolveClientBind(
+  bind: SmppClientBind,
+  lookup: SecretLookup,
+): ResolvedClientBind | BindError {
+  const base = resolveCommon(CLIENT_BIND_KIND, bind, lookup);
+  if (!('ok' in base)) return base;
+  const resolved: ResolvedClientBind = { ...base.common, spec: { ...bind.spec, smscName: smscNameOf(bind) } };
   const caRef = bind.spec.tls.enabled ? bind.spec.tls.caSecretRef : undefined;
   if (caRef) {
-    const ca = readKey(lookup, namespace, caRef, 'spec.tls.caSecretRef');
-    if (!ca.ok) return fail(ca.reason, ca.message);
+    const ca = readKey(lookup, resolved.namespace, caRef, 'spec.tls.caSecretRef');
+    if (!ca.ok) return base.fail(ca.reason, ca.message);
     resolved.tlsCa = ca.value;
   }
   const token = bind.metadata.annotations?.[RECONNECT_ANNOTATION];
@@ -128,26 +144,9 @@ export function resolveServerBind(
   bind: SmppServerBind,
   lookup: SecretLookup,
 ): ResolvedServerBind | BindError {
-  const { namespace, name } = bind.metadata;
-  const fail = (reason: BindErrorReason, message: string): BindError => ({
-    kind: SERVER_BIND_KIND,
-    namespace,
-    name,
-    reason,
-    message,
-  });
-  const pw = readKey(lookup, namespace, bind.spec.passwordSecretRef, 'spec.passwordSecretRef');
-  if (!pw.ok) return fail(pw.reason, pw.message);
-  const problem = passwordProblem(pw.value);
-  if (problem) return fail('InvalidSecret', `spec.passwordSecretRef: the password ${problem}`);
-  const resolved: ResolvedServerBind = {
-    namespace,
-    name,
-    spec: { ...bind.spec, smscName: smscNameOf(bind) },
-    password: pw.value,
-  };
-  if (bind.metadata.generation !== undefined) resolved.generation = bind.metadata.generation;
-  return resolved;
+  const base = resolveCommon(SERVER_BIND_KIND, bind, lookup);
+  if (!('ok' in base)) return base;
+  return { ...base.common, spec: { ...bind.spec, smscName: smscNameOf(bind) } };
 }
 
 export function isBindError(x: ResolvedClientBind | ResolvedServerBind | BindError): x is BindError {

@@ -5,7 +5,7 @@ import { startDevCore, type DevCore } from '../devcore/index.js';
 import { manifestFolderSource, runGateway, type RunningGateway } from '../gateway/index.js';
 import { createLogger } from '../log.js';
 import { startSmscSim, type RunningSmscSim } from '../sim/index.js';
-import { wantsHelp, type Command } from './command.js';
+import { untilStopSignal, wantsHelp, type Command } from './command.js';
 
 const usage = `Usage: smpp-operator demo [options]
 
@@ -271,15 +271,7 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
       return ok ? 0 : 1;
     }
     out('\nRunning. Ctrl-C to stop.');
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     await cleanup();
     return 0;
   } catch (err) {

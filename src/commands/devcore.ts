@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { startDevCore, type DevCoreOptions, type Route } from '../devcore/index.js';
 import { createLogger } from '../log.js';
-import { wantsHelp, type Command } from './command.js';
+import { untilStopSignal, wantsHelp, type Command } from './command.js';
 
 const usage = `Usage: smpp-operator devcore [options]
 
@@ -151,16 +151,8 @@ export const command: Command = {
       console.error(`devcore: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 8080} (${code})`);
       return 1;
     }
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        log.info({ signal }, 'devcore stopping');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    const signal = await untilStopSignal();
+    log.info({ signal }, 'devcore stopping');
     await core.close();
     return 0;
   },

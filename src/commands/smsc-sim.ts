@@ -3,7 +3,7 @@ import { createLogger } from '../log.js';
 import { CONTROL_ROUTES, startSmscSim, type SimUser } from '../sim/index.js';
 import type { ReceiptStat } from '../sim/text.js';
 import { RECEIPT_STATS } from '../sim/text.js';
-import { wantsHelp, type Command } from './command.js';
+import { untilStopSignal, wantsHelp, type Command } from './command.js';
 
 const usage = `Usage: smpp-operator smsc-sim [options]
 
@@ -98,15 +98,7 @@ export const command: Command = {
       { smppPort: sim.smppPort, httpPort: sim.httpPort, users: opts.users.map((u) => u.systemId) },
       opts.users.length === 0 ? 'accepting any credentials' : 'accepting configured credentials',
     );
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     await sim.close();
     log.info('smsc simulator stopped');
     return 0;
