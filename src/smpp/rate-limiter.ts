@@ -15,50 +15,21 @@ export interface LimiterOptions {
   burst?: number;
 }
 
-export class RateLimiter {
-  readonly rate: number;
-  private readonly burst: number;
-  private tokens: number;
-  private last: number;
-  private readonly log: Float64Array;
-  private head = 0;
-  private pausedUntil = 0;
+/** Back-off after ESME_RTHROTTLED: a pause that doubles with each throttle in a row, up to a maximum. */
+export class ThrottleOnly {
+  protected pausedUntil = 0;
   private throttleStreak = 0;
   private readonly minPauseMs: number;
   private readonly maxPauseMs: number;
 
-  constructor(rate: number, opts: LimiterOptions = {}) {
-    if (!Number.isInteger(rate) || rate < 1 || rate > 10_000) {
-      throw new RangeError(`TPS limit must be an integer from 1 to 10000, got ${rate}`);
-    }
-    this.rate = rate;
-    // By default up to 1/10 s worth of sends may go back to back, which keeps outbound pacing
-    // smooth; policing someone else's traffic uses burst = rate (only the 1-second count matters).
-    this.burst = Math.max(1, Math.min(rate, opts.burst ?? Math.ceil(rate / 10)));
-    this.tokens = this.burst;
-    this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full (small) burst
-    this.log = new Float64Array(rate).fill(-Infinity);
+  constructor(opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {}) {
     this.minPauseMs = opts.throttlePauseMs ?? 200;
     this.maxPauseMs = opts.maxThrottlePauseMs ?? 10_000;
   }
 
-  /**
-   * Takes one send slot if available and returns 0; otherwise returns how many ms to wait
-   * before asking again (nothing is consumed).
-   */
+  /** 0 to send now, else the ms to wait (tpsLimit unset: only the throttle pause limits). */
   take(now: number = performance.now()): number {
-    if (now < this.pausedUntil) return this.pausedUntil - now;
-    const elapsed = now - this.last;
-    this.last = now;
-    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
-    if (this.tokens < 1) return Math.max(1, ((1 - this.tokens) * 1000) / this.rate);
-    // log[head] is the time of the send `rate` sends ago.
-    const oldest = this.log[this.head] as number;
-    if (now - oldest < WINDOW_MS) return Math.max(1, WINDOW_MS - (now - oldest));
-    this.tokens -= 1;
-    this.log[this.head] = now;
-    this.head = this.head + 1 === this.rate ? 0 : this.head + 1;
-    return 0;
+    return now < this.pausedUntil ? this.pausedUntil - now : 0;
   }
 
   /** The peer said ESME_RTHROTTLED: stop sending for a while, longer each time in a row. Returns the pause in ms. */
@@ -75,27 +46,45 @@ export class RateLimiter {
   }
 }
 
-/** A limiter that never limits but still honours throttle back-off (tpsLimit unset). */
-export class ThrottleOnly {
-  private pausedUntil = 0;
-  private throttleStreak = 0;
-  private readonly minPauseMs: number;
-  private readonly maxPauseMs: number;
-  constructor(opts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {}) {
-    this.minPauseMs = opts.throttlePauseMs ?? 200;
-    this.maxPauseMs = opts.maxThrottlePauseMs ?? 10_000;
+export class RateLimiter extends ThrottleOnly {
+  readonly rate: number;
+  private readonly burst: number;
+  private tokens: number;
+  private last: number;
+  private readonly log: Float64Array;
+  private head = 0;
+
+  constructor(rate: number, opts: LimiterOptions = {}) {
+    if (!Number.isInteger(rate) || rate < 1 || rate > 10_000) {
+      throw new RangeError(`TPS limit must be an integer from 1 to 10000, got ${rate}`);
+    }
+    super(opts);
+    this.rate = rate;
+    // By default up to 1/10 s worth of sends may go back to back, which keeps outbound pacing
+    // smooth; policing someone else's traffic uses burst = rate (only the 1-second count matters).
+    this.burst = Math.max(1, Math.min(rate, opts.burst ?? Math.ceil(rate / 10)));
+    this.tokens = this.burst;
+    this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full (small) burst
+    this.log = new Float64Array(rate).fill(-Infinity);
   }
-  take(now: number = performance.now()): number {
-    return now < this.pausedUntil ? this.pausedUntil - now : 0;
-  }
-  throttled(now: number = performance.now()): number {
-    const pause = Math.min(this.maxPauseMs, this.minPauseMs * 2 ** Math.min(this.throttleStreak, 16));
-    this.throttleStreak++;
-    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
-    return pause;
-  }
-  accepted(): void {
-    this.throttleStreak = 0;
+
+  /**
+   * Takes one send slot if available and returns 0; otherwise returns how many ms to wait
+   * before asking again (nothing is consumed).
+   */
+  override take(now: number = performance.now()): number {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    const elapsed = now - this.last;
+    this.last = now;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
+    if (this.tokens < 1) return Math.max(1, ((1 - this.tokens) * 1000) / this.rate);
+    // log[head] is the time of the send `rate` sends ago.
+    const oldest = this.log[this.head] as number;
+    if (now - oldest < WINDOW_MS) return Math.max(1, WINDOW_MS - (now - oldest));
+    this.tokens -= 1;
+    this.log[this.head] = now;
+    this.head = this.head + 1 === this.rate ? 0 : this.head + 1;
+    return 0;
   }
 }
 
