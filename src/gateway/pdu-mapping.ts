@@ -48,7 +48,13 @@ export function encodeCore(m: CoreMessage, codec: Codec, reference: number): Enc
   try {
     return encodeMessage(m.message_body, opts);
   } catch (err) {
-    if (!(err instanceof CodecError) || (charset !== 'gsm7' && charset !== 'latin1')) throw err;
+    if (
+      !(err instanceof CodecError) ||
+      err.code !== 'unencodable' ||
+      (charset !== 'gsm7' && charset !== 'latin1')
+    ) {
+      throw err;
+    }
     return encodeMessage(m.message_body, { ...opts, charset: 'ucs2' });
   }
 }
