@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, publicConfig } from '../../src/config.js';
+import { command as runCommand } from '../../src/commands/run.js';
+import { CONFIG_SETTINGS, ConfigError, loadConfig, publicConfig } from '../../src/config.js';
 
 const BASE = { API_BASE_URL: 'https://smsc-core:8443' };
 
@@ -153,5 +154,10 @@ describe('loadConfig', () => {
     expect(p).not.toContain('super-secret');
     expect(p).not.toContain('BEGIN CERTIFICATE');
     expect(p).toContain('smsc-core:8443');
+  });
+
+  it('`run --help` names every setting the gateway reads', () => {
+    for (const name of [...CONFIG_SETTINGS, 'LEASE_DURATION_SECONDS'])
+      expect(runCommand.usage).toContain(name);
   });
 });
