@@ -13,7 +13,12 @@ import type { CoreClient } from '../core/index.js';
 import { bindLogger, type Logger } from '../log.js';
 import { removeBindSeries, type Metrics } from '../metrics.js';
 import type { ClientSessionOptions } from '../smpp/client-session.js';
-import { SmppListener, type ListenerOptions, type ServerSessionInfo } from '../smpp/server-listener.js';
+import {
+  SmppListener,
+  type BindRejection,
+  type ListenerOptions,
+  type ServerSessionInfo,
+} from '../smpp/server-listener.js';
 import { Accounting, type AccountingSnapshot } from './accounting.js';
 import { CarrierIdMap, type CarrierIdMapOptions } from './carrier-id-map.js';
 import { ClientBindRunner } from './client-bind-runner.js';
@@ -139,7 +144,8 @@ export class Gateway extends EventEmitter {
       listener.on('submitThrottled', (info: ServerSessionInfo) =>
         this.servers.get(info.key)?.runner.onSubmitThrottled(),
       );
-      listener.on('bindRejected', (r: { systemId: string; reason: string; status: number }) => {
+      listener.on('bindRejected', (r: BindRejection) => {
+        this.metrics.listenerRejections.inc({ reason: r.code });
         for (const { runner } of this.servers.values())
           if (runner.bind.spec.systemId === r.systemId) runner.onBindRejected(r.reason, r.status);
       });

@@ -67,10 +67,21 @@ export type PartnerSubmitHandler = (
   session: ServerSessionInfo,
 ) => Promise<InboundResult>;
 
+/** Why a partner's bind was refused, as a metric label. */
+export type BindRejectionCode =
+  | 'unknown_system_id'
+  | 'wrong_password'
+  | 'address_not_allowed'
+  | 'suspended'
+  | 'bind_type_not_allowed'
+  | 'max_sessions';
+
 export interface BindRejection {
   systemId: string;
   peerAddress: string;
+  /** For people: names the limit or bind type. */
   reason: string;
+  code: BindRejectionCode;
   status: number;
 }
 
@@ -612,6 +623,7 @@ export class SmppListener extends EventEmitter {
     }
     let status = 0;
     let reason = '';
+    let code: BindRejectionCode = 'unknown_system_id';
     let countsAsFailure = false;
     if (candidates.length === 0) {
       safeEqual(password, password); // same work as a real comparison
@@ -621,21 +633,26 @@ export class SmppListener extends EventEmitter {
     } else if (!passwordOk || !bs) {
       status = Status.ESME_RINVPASWD;
       reason = 'wrong password';
+      code = 'wrong_password';
       countsAsFailure = true;
     } else if (!bs.allow.allows(c.peerAddress)) {
       status = Status.ESME_RBINDFAIL;
       reason = 'address not in ipAllowlist';
+      code = 'address_not_allowed';
       countsAsFailure = true;
     } else if (bs.entry.suspend) {
       status = Status.ESME_RBINDFAIL;
       reason = 'bind suspended';
+      code = 'suspended';
     } else if (!bs.entry.allowedBindTypes.includes(bindType)) {
       status = Status.ESME_RINVBNDSTS;
       reason = `bind type ${bindType} not allowed`;
+      code = 'bind_type_not_allowed';
     } else if (bs.conns.length >= bs.entry.maxSessions) {
       // The seeds' providers answer "already bound" when the account's sessions are used up.
       status = Status.ESME_RALYBND;
       reason = `maxSessions (${bs.entry.maxSessions}) reached`;
+      code = 'max_sessions';
     }
 
     if (status !== 0 || !bs) {
@@ -655,6 +672,7 @@ export class SmppListener extends EventEmitter {
         systemId,
         peerAddress: c.peerAddress,
         reason,
+        code,
         status,
       } satisfies BindRejection);
       c.write(pdu.response({ command_status: status }).toBuffer());

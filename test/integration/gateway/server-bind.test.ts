@@ -149,4 +149,18 @@ describe('gateway server binds', () => {
     expect(up.command_status).toBe(0);
     expect(rec(core, Number(up.message_id)).source_smsc).toBe('partner1');
   });
+
+  it('counts refused partner binds by cause, and against the bind they named', async () => {
+    stack = await startStack();
+    const { gateway } = stack;
+    gateway.setServerBinds([serverBind('partner1', { allowedBindTypes: ['transmitter'] })]);
+    const port = gateway.smppPort as number;
+    expect((await connectPartner(port, 'bind_transmitter', 'not-the-password')).status).toBe(0x0e);
+    expect((await connectPartner(port, 'bind_receiver')).status).toBe(0x04);
+    const text = await stack.registry.metrics();
+    expect(text).toMatch(/smpp_listener_rejections_total\{reason="wrong_password"\} 1/);
+    expect(text).toMatch(/smpp_listener_rejections_total\{reason="bind_type_not_allowed"\} 1/);
+    expect(text).toMatch(/smpp_bind_failures_total\{bind_name="partner1"[^}]*\} 2/);
+    expect(text).not.toContain('not-the-password');
+  });
 });
