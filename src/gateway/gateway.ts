@@ -85,6 +85,8 @@ export class Gateway extends EventEmitter {
   private readonly retiring = new Set<Promise<void>>();
   /** Removed client binds whose session is still unbinding. */
   private readonly unbinding = new Map<string, ClientBindRunner>();
+  /** Settles when the removed bind's session is down (see clientStopped). */
+  private readonly unbound = new Map<string, Promise<void>>();
   private readonly acct = new Accounting();
   private readonly inFlightIds = new InFlightIds();
   readonly carrierIds: CarrierIdMap;
@@ -194,10 +196,12 @@ export class Gateway extends EventEmitter {
         // allow a single session per system_id.
         const runner = slot.runner;
         this.unbinding.set(key, runner);
-        void this.retire(runner, slot.after, true).then(() => {
+        const done = this.retire(runner, slot.after, true).then(() => {
           if (this.unbinding.get(key) === runner) this.unbinding.delete(key);
+          if (this.unbound.get(key) === done) this.unbound.delete(key);
           if (!this.clients.has(key)) this.emitStatus('SmppClientBind', runner.bind, { phase: 'Pending' });
         });
+        this.unbound.set(key, done);
       }
     }
     for (const [key, b] of want) {
@@ -319,6 +323,15 @@ export class Gateway extends EventEmitter {
     return kind === 'SmppClientBind'
       ? (this.clients.get(key)?.runner.status() ?? this.unbinding.get(key)?.status())
       : this.servers.get(key)?.runner.status();
+  }
+
+  /**
+   * Resolves once a client bind removed by setClientBinds has unbound and closed its session
+   * (at once when it has none here). A Lease hand-off waits for this, since carriers often
+   * allow a single session per system_id.
+   */
+  clientStopped(namespace: string, name: string): Promise<void> {
+    return this.unbound.get(`${namespace}/${name}`) ?? Promise.resolve();
   }
 
   /** Every bind's status, for the demo and the status endpoint. */

@@ -178,10 +178,12 @@ describe('gateway under faults', () => {
     gateway.setClientBinds([{ ...clientBind(sim), reconnectToken: '2026-01-01T00:00:00Z' }]);
     await until('rebound', () => (sim.state.stats().binds === before + 1 ? true : undefined));
     await bound(stack);
+    const unbindsBefore = sim.state.stats().unbinds;
     gateway.setClientBinds([]);
-    await until('removed', () =>
-      gateway.status('default', 'carrier1', 'SmppClientBind') === undefined ? true : undefined,
-    );
+    // What a Lease hand-off waits for: resolved only once the carrier has had the unbind.
+    await gateway.clientStopped('default', 'carrier1');
+    expect(sim.state.stats().unbinds).toBe(unbindsBefore + 1);
+    expect(gateway.status('default', 'carrier1', 'SmppClientBind')).toBeUndefined();
     await until('unbound', () => (sim.state.stats().boundSessions === 0 ? true : undefined));
     expect(await stack.registry.metrics()).not.toMatch(/bind_name="carrier1"/);
   });
