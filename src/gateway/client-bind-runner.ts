@@ -23,6 +23,10 @@ export const MO_TEMPORARY_ERROR = Status.ESME_RX_T_APPN;
 /** deliver_sm_resp for an MO that can never be accepted (undecodable, rejected by the core). */
 export const MO_PERMANENT_ERROR = 0x65; // ESME_RX_P_APPN
 
+/** In-session retries of long-message parts refused for a passing reason, and the pause before the first. */
+const PART_RETRIES = 2;
+const PART_RETRY_DELAY_MS = 250;
+
 /** Bind responses that mean our configuration is wrong: retrying without a change will not help. */
 const CONFIG_ERRORS: ReadonlySet<number> = new Set([
   Status.ESME_RINVPASWD,
@@ -306,19 +310,36 @@ export class ClientBindRunner {
         return this.failure(msg, err, 0);
       }
     }
-    const results = await Promise.allSettled(fields.map((f) => session.submit(f)));
     const ids: string[] = [];
+    let pending = fields;
     let firstError: unknown;
     let permanent = false;
-    for (const r of results) {
-      if (r.status === 'fulfilled') ids.push(messageIdOf(r.value));
-      else {
-        firstError ??= r.reason;
-        if (classify(r.reason).permanent) {
-          permanent = true;
-          firstError = r.reason;
+    // Returning a partly accepted message to the core would resend the accepted parts too, so
+    // parts refused for a passing reason (throttling, queue full) are retried here first, with
+    // the same concatenation reference so the handset still joins them.
+    for (let attempt = 0; ; attempt++) {
+      const results = await Promise.allSettled(pending.map((f) => session.submit(f)));
+      const retry: PduOptions[] = [];
+      firstError = undefined;
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') ids.push(messageIdOf(r.value));
+        else {
+          retry.push(pending[i] as PduOptions);
+          firstError ??= r.reason;
+          if (classify(r.reason).permanent) {
+            permanent = true;
+            firstError = r.reason;
+          }
         }
-      }
+      });
+      pending = retry;
+      if (retry.length === 0 || permanent || ids.length === 0 || attempt >= PART_RETRIES) break;
+      if (session.state !== 'bound' || this.stopping) break;
+      await new Promise((r) => setTimeout(r, PART_RETRY_DELAY_MS * (attempt + 1)));
+      this.log.debug(
+        { messageId: msg.id, parts: retry.length, attempt: attempt + 1 },
+        'retrying refused parts',
+      );
     }
     if (firstError === undefined) {
       const group: PartGroup = { coreId: msg.id, parts: ids.length, delivered: new Set() };

@@ -43,6 +43,29 @@ describe('gateway under faults', () => {
     );
   });
 
+  it('retries a refused part of a long message in the session instead of resending the accepted parts', async () => {
+    stack = await startStack();
+    const { core, sim, gateway } = stack;
+    gateway.setClientBinds([clientBind(sim)]);
+    await bound(stack);
+    const since = sim.state.messages(0, 1).last;
+    sim.state.applyFaults({ throttleNext: 1 });
+    const [id] = enqueue(core, 'carrier1', ['x'.repeat(400)]) as [number];
+    await until('sent', () => (rec(core, id).deliver_time ? true : undefined));
+    const submits = sim.state.messages(since, 100).messages;
+    expect(submits.filter((m) => m.commandStatus === 0x58)).toHaveLength(1);
+    const accepted = submits.filter((m) => m.commandStatus === 0);
+    expect(accepted).toHaveLength(3);
+    // One concatenated message: the same reference, parts 1..3 each once.
+    const udhs = accepted.map((m) => m.shortMessageHex.slice(0, 12));
+    expect(new Set(udhs.map((u) => u.slice(0, 8))).size).toBe(1);
+    expect(udhs.map((u) => u.slice(10, 12)).sort()).toEqual(['01', '02', '03']);
+    expect(core.store.get(id)?.retries).toBe(0);
+    expect(core.store.stats().duplicateSends).toBe(0);
+    const a = await settledAccounting(gateway);
+    expect(a).toMatchObject({ taken: 1, sent: 1, returned: 0, failed: 0 });
+  });
+
   it('fails a message the carrier refuses for good (bad destination) without retrying it', async () => {
     stack = await startStack();
     const { core, sim, gateway } = stack;
