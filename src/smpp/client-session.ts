@@ -104,6 +104,7 @@ export class ClientSession extends EventEmitter {
   private queue: Request[] = [];
   private qHead = 0;
   private needDrain = false;
+  private pumpQueued = false;
   private handler: InboundHandler | null = null;
 
   private bindSeq = -1;
@@ -197,7 +198,11 @@ export class ClientSession extends EventEmitter {
     }
     return new Promise<PDU>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject, queuedAt: performance.now(), sentAt: 0 });
-      if (this.bound) this.pump();
+      // Submits made in one turn of the event loop go out together, in one socket write.
+      if (this.bound && !this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(this.onPumpQueued);
+      }
     });
   }
 
@@ -553,9 +558,27 @@ export class ClientSession extends EventEmitter {
     }
   }
 
+  private readonly onPumpQueued = (): void => {
+    this.pumpQueued = false;
+    this.pump();
+  };
+
   private pump(): void {
     if (!this.bound || this._state !== 'bound') return;
     const queue = this.queue;
+    const socket = this.socket;
+    if (!socket) return;
+    // One writev for every PDU this pass sends, instead of a syscall each.
+    socket.cork();
+    try {
+      this.fill(queue);
+    } finally {
+      socket.uncork();
+    }
+    this.compactQueue();
+  }
+
+  private fill(queue: Request[]): void {
     while (this.qHead < queue.length && this.pending.size < this.window && !this.needDrain) {
       const wait = this.limiter.take();
       if (wait > 0) {
@@ -566,7 +589,6 @@ export class ClientSession extends EventEmitter {
       queue[this.qHead++] = undefined as unknown as Request;
       this.send(req);
     }
-    this.compactQueue();
   }
 
   private compactQueue(): void {
