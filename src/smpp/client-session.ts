@@ -12,6 +12,7 @@ import {
   type BindType,
   type SmppDecodeError,
 } from './errors.js';
+import { encodeSubmitSm } from './pdu-writer.js';
 import { PduReader, type PduSink } from './pdu-reader.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
 
@@ -605,9 +606,13 @@ export class ClientSession extends EventEmitter {
     let buf: Buffer;
     const seq = this.nextSeq();
     try {
-      const pdu = new PduClass('submit_sm', req.fields);
-      pdu.sequence_number = seq;
-      buf = pdu.toBuffer();
+      const direct = encodeSubmitSm(req.fields, seq);
+      if (direct) buf = direct;
+      else {
+        const pdu = new PduClass('submit_sm', req.fields);
+        pdu.sequence_number = seq;
+        buf = pdu.toBuffer();
+      }
     } catch (err) {
       // The fields cannot be encoded: the caller's problem, not the session's.
       req.reject(new TypeError(`submit_sm could not be encoded: ${(err as Error).message}`));
