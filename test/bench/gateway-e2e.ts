@@ -119,7 +119,10 @@ export async function runGatewayE2e(opts: {
   try {
     const corePort = await freePort();
     const coreUrl = `http://127.0.0.1:${corePort}`;
+    // DEVCORE_BENCH_PROFILE=DIR writes a CPU profile of devcore there.
+    const coreProf = process.env.DEVCORE_BENCH_PROFILE;
     const devcore = spawnManaged('devcore', process.execPath, [
+      ...(coreProf ? ['--cpu-prof', '--cpu-prof-dir', coreProf] : []),
       ...NODE_FLAGS,
       'src/cli.ts',
       'devcore',
