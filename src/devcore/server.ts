@@ -91,13 +91,18 @@ class HttpError extends Error {
   }
 }
 
+/** A body already serialised. */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
 function send(res: ServerResponse, status: number, body?: unknown): void {
   if (res.headersSent || res.destroyed) return;
   if (body === undefined) {
     res.writeHead(status, { 'content-length': '0' }).end();
     return;
   }
-  const text = JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
   res
     .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
     .end(text);
@@ -282,8 +287,8 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
         if (method === 'GET') {
           const smsc = req.headers.smsc;
           if (typeof smsc === 'string' && smsc !== '') {
-            const list = store.pollFor(smsc);
-            return [200, pollShape === 'array' ? list : { status: 'success', data: list }];
+            const list = store.pollForJson(smsc);
+            return [200, new RawJson(pollShape === 'array' ? list : `{"status":"success","data":${list}}`)];
           }
           return [200, { status: 'success', data: store.list() }];
         }

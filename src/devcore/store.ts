@@ -25,6 +25,8 @@ export interface Entry {
   /** PUTs (returns for retry). */
   retries: number;
   receipts: number;
+  /** rec as JSON, kept between polls (a lockless core hands the same messages out again and again); cleared on every change. */
+  json?: string;
 }
 
 export interface StoreOptions {
@@ -185,6 +187,22 @@ export class MessageStore {
    * deliver_time null, deliver_after null or past, not expired; oldest first.
    */
   pollFor(smsc: string): MessageRecord[] {
+    return this.pollEntries(smsc).map((e) => e.rec);
+  }
+
+  /** pollFor as a JSON array, from each record's cached JSON. */
+  pollForJson(smsc: string): string {
+    const picked = this.pollEntries(smsc);
+    let out = '[';
+    for (let i = 0; i < picked.length; i++) {
+      const e = picked[i] as Entry;
+      if (i > 0) out += ',';
+      out += e.json ??= JSON.stringify(e.rec);
+    }
+    return out + ']';
+  }
+
+  private pollEntries(smsc: string): Entry[] {
     const now = this.opts.now();
     const picked: Entry[] = [];
     const limit = this.opts.pollLimit;
@@ -207,22 +225,20 @@ export class MessageStore {
     if (own !== undefined && unrouted !== undefined && picked.length > 0)
       picked.sort((a, b) => a.seq - b.seq);
     if (picked.length > limit) picked.length = limit;
-    const out: MessageRecord[] = new Array<MessageRecord>(picked.length);
-    for (let i = 0; i < picked.length; i++) {
-      const e = picked[i] as Entry;
+    for (const e of picked) {
       if (e.inFlight) this.counters.refetches++;
       e.fetches++;
       e.inFlight = true;
       if (this.opts.lockMs > 0) e.lockedUntil = now + this.opts.lockMs;
-      out[i] = e.rec;
     }
-    return out;
+    return picked;
   }
 
   /** PATCH /api/messages/{id}: partial update of the given fields. */
   patch(id: number, fields: Record<string, unknown>): MessageRecord | undefined {
     const e = this.entries.get(id);
     if (e === undefined) return undefined;
+    e.json = undefined;
     const now = this.opts.now();
     const wasSent = e.rec.deliver_time !== null && e.rec.deliver_time !== undefined;
     for (const [k, v] of Object.entries(fields)) {
@@ -239,10 +255,12 @@ export class MessageStore {
     const dest = typeof e.rec.dest_smsc === 'string' && e.rec.dest_smsc !== '' ? e.rec.dest_smsc : null;
     e.inFlight = false;
     e.lockedUntil = 0;
-    this.dequeue(e);
+    // A message that stays queued keeps its place: the queue is ordered by insertion time.
+    if (dest !== e.queue) this.dequeue(e);
     e.queue = dest;
     const pending = (e.rec.deliver_time === null || e.rec.deliver_time === undefined) && e.expiresMs > now;
     if (pending) this.enqueue(e);
+    else this.dequeue(e);
     return e.rec;
   }
 
@@ -254,6 +272,7 @@ export class MessageStore {
   retry(id: number): MessageRecord | undefined {
     const e = this.entries.get(id);
     if (e === undefined) return undefined;
+    e.json = undefined;
     const now = this.opts.now();
     const attempts = (typeof e.rec.delivery_attempts === 'number' ? e.rec.delivery_attempts : 0) + 1;
     e.rec.delivery_attempts = attempts;

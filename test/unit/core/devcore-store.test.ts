@@ -143,4 +143,23 @@ describe('FrontendRegistry', () => {
     expect(r.history('gw').map((x) => x.id)).toEqual([2, 1]);
     expect(r.register({ frontend_type: 'SMPP' }, '')).toBeInstanceOf(ValidationError);
   });
+
+  it('the JSON poll always equals the records as they are now (its per-record cache follows PATCH and PUT)', () => {
+    const c = clock();
+    const s = new MessageStore({ now: c.now, backoffScale: 0 });
+    for (let n = 0; n < 3; n++) s.create(mt('gw', n));
+    expect(JSON.parse(s.pollForJson('gw'))).toEqual(s.pollFor('gw'));
+    s.patch(2, { message_body: 'changed', smsc_message_id: 'x1' });
+    s.retry(3);
+    const now = JSON.parse(s.pollForJson('gw')) as {
+      id: number;
+      message_body: string;
+      delivery_attempts?: number;
+    }[];
+    expect(now).toEqual(s.pollFor('gw'));
+    expect(now.find((m) => m.id === 2)?.message_body).toBe('changed');
+    expect(now.find((m) => m.id === 3)?.delivery_attempts).toBe(1);
+    s.patch(1, { deliver_time: new Date(c.t).toISOString() });
+    expect(ids(JSON.parse(s.pollForJson('gw')) as { id: number }[])).toEqual([2, 3]);
+  });
 });
