@@ -36,6 +36,8 @@ export interface GatewayE2eResult {
   coreRequestsPerMsg: number;
   meanCoreRequestMs: number;
   duplicates: number;
+  /** Messages the core's polls returned per message sent (1 = no message returned twice). */
+  polledPerMsg: number;
 }
 
 interface ChildReport {
@@ -81,9 +83,17 @@ function lines(proc: ManagedProcess): { next(event: string, timeoutMs: number): 
   };
 }
 
-async function devcoreStats(url: string): Promise<{ sent: number; duplicateSends: number; queued: number }> {
+interface DevcoreStats {
+  sent: number;
+  duplicateSends: number;
+  queued: number;
+  /** Messages a poll returned again while already handed out (the core has no lock). */
+  refetches: number;
+}
+
+async function devcoreStats(url: string): Promise<DevcoreStats> {
   const res = await request(`${url}/devcore/stats`);
-  return (await res.body.json()) as { sent: number; duplicateSends: number; queued: number };
+  return (await res.body.json()) as DevcoreStats;
 }
 
 async function enqueue(url: string, count: number, offset: number): Promise<void> {
@@ -186,6 +196,7 @@ export async function runGatewayE2e(opts: {
       coreRequestsPerMsg: coreRequests / n,
       meanCoreRequestMs: (coreSeconds * 1000) / Math.max(1, coreRequests),
       duplicates: stats.duplicateSends,
+      polledPerMsg: (stats.refetches + stats.sent) / Math.max(1, stats.sent),
     };
   } finally {
     for (const p of procs.reverse()) await p.stop();
@@ -269,7 +280,8 @@ async function main(args: string[]): Promise<void> {
       `of the pipeline's CPU (${msPerMsg(best.devcoreCpuPerMsgMs)} per message)`,
   );
   console.log(
-    `all ${messages} marked sent in the core after ${(best.elapsedToCoreMs / 1000).toFixed(2)} s; duplicate sends: ${best.duplicates}`,
+    `all ${messages} marked sent in the core after ${(best.elapsedToCoreMs / 1000).toFixed(2)} s; duplicate sends: ${best.duplicates}; ` +
+      `polls returned each message ${best.polledPerMsg.toFixed(1)} times on average (the core has no lock)`,
   );
 }
 
