@@ -292,7 +292,10 @@ export class CoreClient extends EventEmitter {
     if (id === undefined || typeof source_msisdn !== 'string' || typeof destination_msisdn !== 'string')
       return undefined;
     if (typeof message_body !== 'string') return undefined;
-    const m: CoreMessage = { ...raw, id, source_msisdn, destination_msisdn, message_body };
+    // raw is this response's own parsed JSON, so it becomes the message in place: polls return
+    // every ready message each time (the core has no lock), and a copy each was measurable.
+    const m = raw as CoreMessage;
+    m.id = id;
     // get_by_smsc spells it destination_smsc; the SMSc-header listing spells it dest_smsc.
     if (m.dest_smsc === undefined && typeof raw.destination_smsc === 'string')
       m.dest_smsc = raw.destination_smsc;
