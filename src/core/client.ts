@@ -345,7 +345,11 @@ export class CoreClient extends EventEmitter {
         body: payload ?? null,
       });
       status = res.statusCode;
-      text = await res.body.text();
+      // A success whose body nobody reads (PATCH, PUT) is drained without decoding it.
+      if (parse === undefined && status >= 200 && status < 300) {
+        await res.body.dump();
+        text = '';
+      } else text = await res.body.text();
     } catch (err) {
       const ce = transportError(endpoint, err, this.timeoutMs);
       this.finish(endpoint, started, ce.outcome);
