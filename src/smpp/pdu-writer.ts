@@ -9,27 +9,27 @@ import type { PduOptions } from 'smpp';
 
 const SUBMIT_SM = 0x00000004;
 
-/** The mandatory one-octet fields, in wire order, after source/destination addresses. */
-const OCTET_FIELDS = new Set([
-  'source_addr_ton',
-  'source_addr_npi',
-  'dest_addr_ton',
-  'dest_addr_npi',
-  'esm_class',
-  'protocol_id',
-  'priority_flag',
-  'registered_delivery',
-  'replace_if_present_flag',
-  'data_coding',
-  'sm_default_msg_id',
-]);
-const CSTRING_FIELDS = new Set([
-  'service_type',
-  'source_addr',
-  'destination_addr',
-  'schedule_delivery_time',
-  'validity_period',
-]);
+/** The mandatory parameters before short_message, in wire order: one octet, or a C-string. */
+const LAYOUT: readonly (readonly [string, 'octet' | 'cstring'])[] = [
+  ['service_type', 'cstring'],
+  ['source_addr_ton', 'octet'],
+  ['source_addr_npi', 'octet'],
+  ['source_addr', 'cstring'],
+  ['dest_addr_ton', 'octet'],
+  ['dest_addr_npi', 'octet'],
+  ['destination_addr', 'cstring'],
+  ['esm_class', 'octet'],
+  ['protocol_id', 'octet'],
+  ['priority_flag', 'octet'],
+  ['schedule_delivery_time', 'cstring'],
+  ['validity_period', 'cstring'],
+  ['registered_delivery', 'octet'],
+  ['replace_if_present_flag', 'octet'],
+  ['data_coding', 'octet'],
+  ['sm_default_msg_id', 'octet'],
+];
+const MANDATORY: ReadonlySet<string> = new Set([...LAYOUT.map(([k]) => k), 'short_message']);
+
 /** TLVs the gateway sets: tag and value width in octets (0: a byte string). */
 const TLVS: Readonly<Record<string, readonly [number, number]>> = {
   sar_msg_ref_num: [0x020c, 2],
@@ -41,14 +41,20 @@ const TLVS: Readonly<Record<string, readonly [number, number]>> = {
 // Printable ASCII only: the package writes C-strings as 'ascii', which would mangle anything else.
 const ASCII = /^[\x20-\x7e]*$/;
 
-function octet(v: unknown): number | undefined {
-  if (v === undefined) return 0;
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff ? v : undefined;
-}
-
-function cstring(v: unknown): string | undefined {
+function valueOf(kind: 'octet' | 'cstring', v: unknown): number | string | undefined {
+  if (kind === 'octet') {
+    if (v === undefined) return 0;
+    return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff ? v : undefined;
+  }
   if (v === undefined) return '';
   return typeof v === 'string' && ASCII.test(v) ? v : undefined;
+}
+
+/** Octets the TLV takes on the wire, or undefined when its value is not what the encoder covers. */
+function tlvSize(width: number, v: unknown): number | undefined {
+  if (width === 0) return Buffer.isBuffer(v) && v.length <= 0xffff ? 4 + v.length : undefined;
+  const max = width === 1 ? 0xff : 0xffff;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max ? 4 + width : undefined;
 }
 
 /**
@@ -57,86 +63,29 @@ function cstring(v: unknown): string | undefined {
  */
 export function encodeSubmitSm(fields: PduOptions, sequence: number): Buffer | undefined {
   const f = fields as Record<string, unknown>;
+  // TLVs go out in the order of the object's keys, as the package writes them.
   const tlvKeys: string[] = [];
   for (const key in f) {
-    if (f[key] === undefined) continue;
-    if (OCTET_FIELDS.has(key) || CSTRING_FIELDS.has(key) || key === 'short_message') continue;
-    if (key in TLVS) tlvKeys.push(key);
-    else return undefined;
+    if (f[key] === undefined || MANDATORY.has(key)) continue;
+    if (!(key in TLVS)) return undefined;
+    tlvKeys.push(key);
   }
-  const o = (k: string): number | undefined => octet(f[k]);
-  const s = (k: string): string | undefined => cstring(f[k]);
-  const serviceType = s('service_type');
-  const sourceAddr = s('source_addr');
-  const destinationAddr = s('destination_addr');
-  const schedule = s('schedule_delivery_time');
-  const validity = s('validity_period');
-  if (
-    serviceType === undefined ||
-    sourceAddr === undefined ||
-    destinationAddr === undefined ||
-    schedule === undefined ||
-    validity === undefined
-  ) {
-    return undefined;
+  const values = new Array<number | string>(LAYOUT.length);
+  let length = 16;
+  for (let i = 0; i < LAYOUT.length; i++) {
+    const [key, kind] = LAYOUT[i] as readonly [string, 'octet' | 'cstring'];
+    const v = valueOf(kind, f[key]);
+    if (v === undefined) return undefined;
+    values[i] = v;
+    length += typeof v === 'string' ? v.length + 1 : 1;
   }
   const sm = f.short_message === undefined ? Buffer.alloc(0) : f.short_message;
   if (!Buffer.isBuffer(sm) || sm.length > 0xff) return undefined;
-  const srcTon = o('source_addr_ton');
-  const srcNpi = o('source_addr_npi');
-  const dstTon = o('dest_addr_ton');
-  const dstNpi = o('dest_addr_npi');
-  const esm = o('esm_class');
-  const pid = o('protocol_id');
-  const prio = o('priority_flag');
-  const reg = o('registered_delivery');
-  const replace = o('replace_if_present_flag');
-  const dcs = o('data_coding');
-  const defMsg = o('sm_default_msg_id');
-  if (
-    srcTon === undefined ||
-    srcNpi === undefined ||
-    dstTon === undefined ||
-    dstNpi === undefined ||
-    esm === undefined ||
-    pid === undefined ||
-    prio === undefined ||
-    reg === undefined ||
-    replace === undefined ||
-    dcs === undefined ||
-    defMsg === undefined
-  ) {
-    return undefined;
-  }
-
-  let length =
-    16 +
-    serviceType.length +
-    1 +
-    2 +
-    sourceAddr.length +
-    1 +
-    2 +
-    destinationAddr.length +
-    1 +
-    3 +
-    schedule.length +
-    1 +
-    validity.length +
-    1 +
-    5 +
-    sm.length;
+  length += 1 + sm.length;
   for (const key of tlvKeys) {
-    const [, width] = TLVS[key] as readonly [number, number];
-    const v = f[key];
-    if (width === 0) {
-      if (!Buffer.isBuffer(v) || v.length > 0xffff) return undefined;
-      length += 4 + v.length;
-    } else {
-      const max = width === 1 ? 0xff : 0xffff;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) return undefined;
-      length += 4 + width;
-    }
+    const size = tlvSize((TLVS[key] as readonly [number, number])[1], f[key]);
+    if (size === undefined) return undefined;
+    length += size;
   }
 
   const b = Buffer.allocUnsafe(length);
@@ -145,26 +94,14 @@ export function encodeSubmitSm(fields: PduOptions, sequence: number): Buffer | u
   b.writeUInt32BE(0, 8);
   b.writeUInt32BE(sequence, 12);
   let at = 16;
-  const str = (v: string): void => {
-    at += b.write(v, at, 'latin1');
-    b[at++] = 0;
-  };
-  str(serviceType);
-  b[at++] = srcTon;
-  b[at++] = srcNpi;
-  str(sourceAddr);
-  b[at++] = dstTon;
-  b[at++] = dstNpi;
-  str(destinationAddr);
-  b[at++] = esm;
-  b[at++] = pid;
-  b[at++] = prio;
-  str(schedule);
-  str(validity);
-  b[at++] = reg;
-  b[at++] = replace;
-  b[at++] = dcs;
-  b[at++] = defMsg;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number | string;
+    if (typeof v === 'number') b[at++] = v;
+    else {
+      at += b.write(v, at, 'latin1');
+      b[at++] = 0;
+    }
+  }
   b[at++] = sm.length;
   at += sm.copy(b, at);
   for (const key of tlvKeys) {
@@ -174,14 +111,12 @@ export function encodeSubmitSm(fields: PduOptions, sequence: number): Buffer | u
     if (width === 0) {
       const buf = v as Buffer;
       b.writeUInt16BE(buf.length, at + 2);
-      at += 4;
-      at += buf.copy(b, at);
+      at += 4 + buf.copy(b, at + 4);
     } else {
       b.writeUInt16BE(width, at + 2);
-      at += 4;
-      if (width === 1) b[at] = v as number;
-      else b.writeUInt16BE(v as number, at);
-      at += width;
+      if (width === 1) b[at + 4] = v as number;
+      else b.writeUInt16BE(v as number, at + 4);
+      at += 4 + width;
     }
   }
   return b;
