@@ -481,7 +481,11 @@ export class ClientSession extends EventEmitter {
     if (req !== undefined) {
       this.pending.delete(seq);
       this.complete(req, pdu);
-      if (this.queue.length - this.qHead > 0) this.pump();
+      // Responses read in one chunk refill the window together: one socket write, not one each.
+      if (this.queue.length - this.qHead > 0 && !this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(this.onPumpQueued);
+      }
       return;
     }
     if (seq === this.bindSeq && !this.bound) {
