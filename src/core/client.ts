@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { rootCertificates } from 'node:tls';
-import { Pool } from 'undici';
 import type { Logger } from '../log.js';
 import type { CoreEndpoint, CoreOutcome, Metrics } from '../metrics.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
+import { PoolTransport, type PoolSettings } from './transport.js';
 
 // Re-exported so `import { CoreClient, CoreError } from '../core/client.js'` works as well as '../core/index.js'.
 export { CoreError, isTemporaryStatus } from './errors.js';
@@ -72,7 +72,7 @@ function normaliseId(raw: unknown): string | undefined {
  */
 export class CoreClient extends EventEmitter {
   readonly baseUrl: string;
-  private readonly pool: Pool;
+  private readonly transport: PoolTransport;
   private readonly basePath: string;
   private readonly timeoutMs: number;
   private readonly authHeader: Record<string, string>;
@@ -115,24 +115,17 @@ export class CoreClient extends EventEmitter {
     this.minBackoffMs = opts.backoff?.minDelayMs ?? 500;
     this.maxBackoffMs = opts.backoff?.maxDelayMs ?? 30_000;
     this.authHeader = opts.bearerToken ? { authorization: `Bearer ${opts.bearerToken}` } : {};
-    const connect: { timeout: number; rejectUnauthorized?: boolean; ca?: string[] } = {
-      timeout: this.timeoutMs,
+    const settings: PoolSettings = {
+      origin: url.origin,
+      connections: opts.connections ?? 64,
+      timeoutMs: this.timeoutMs,
     };
     if (url.protocol === 'https:') {
-      connect.rejectUnauthorized = opts.verifyTls ?? true;
-      if (opts.ca) {
-        // Added to, not instead of, the system CAs: a core with a public certificate keeps working.
-        connect.ca = [...rootCertificates, opts.ca];
-      }
+      settings.tls = { rejectUnauthorized: opts.verifyTls ?? true };
+      // Added to, not instead of, the system CAs: a core with a public certificate keeps working.
+      if (opts.ca) settings.tls.ca = [...rootCertificates, opts.ca];
     }
-    this.pool = new Pool(url.origin, {
-      connections: opts.connections ?? 64,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      connect,
-    });
+    this.transport = new PoolTransport(settings);
     metrics?.coreUp.set(1);
     if (opts.verifyTls === false && url.protocol === 'https:') {
       log.warn(
@@ -282,7 +275,7 @@ export class CoreClient extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close().catch(() => this.pool.destroy());
+    await this.transport.close();
   }
 
   private toMessage(raw: unknown): CoreMessage | undefined {
@@ -338,18 +331,14 @@ export class CoreClient extends EventEmitter {
     // a free pooled connection is deliberately not timed: a burst queued behind busy connections
     // is not a core failure, and a stuck connection is already cut by headersTimeout.
     try {
-      const res = await this.pool.request({
+      // A success whose body nobody reads (PATCH, PUT) is dropped as it arrives.
+      ({ status, text } = await this.transport.exchange({
         path: this.basePath + path,
         method,
         headers,
         body: payload ?? null,
-      });
-      status = res.statusCode;
-      // A success whose body nobody reads (PATCH, PUT) is drained without decoding it.
-      if (parse === undefined && status >= 200 && status < 300) {
-        await res.body.dump();
-        text = '';
-      } else text = await res.body.text();
+        keepSuccessBody: parse !== undefined,
+      }));
     } catch (err) {
       const ce = transportError(endpoint, err, this.timeoutMs);
       this.finish(endpoint, started, ce.outcome);
