@@ -85,6 +85,8 @@ async function main(args: string[]): Promise<void> {
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         coreSeconds: seconds,
         coreRequests: requests,
+        // Event-loop utilisation since start: the share of time the main thread was busy.
+        elu: performance.eventLoopUtilization(),
         accounting: gateway.accounting(),
       });
     });

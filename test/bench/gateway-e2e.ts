@@ -8,9 +8,11 @@
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
 //     test/bench/gateway-e2e.ts [--messages 20000] [--window 100] [--poll-limit 1000] [--rounds 1] [--no-kannel]
 import { existsSync } from 'node:fs';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { startSmscSim } from '../../src/sim/index.js';
+import type { KannelBaselineResult } from './kannel-baseline.js';
 import { intFlag, msPerMsg, rate, ratio, table } from './lib/format.js';
 import { cpuSeconds, freePort, spawnManaged, waitForPort, type ManagedProcess } from './lib/proc.js';
 
@@ -31,6 +33,9 @@ export interface GatewayE2eResult {
   devcoreCpuPerMsgMs: number;
   /** devcore's CPU / (gateway + devcore + sink) CPU while measuring. */
   coreCpuShare: number;
+  /** CPU of gateway, devcore and sink per wall second: how many of the cores the pipeline kept busy. */
+  coresBusy: number;
+  sinkCpuPerMsgMs: number;
   /** Summed duration of core requests / wall time (concurrent requests overlap, so it can exceed 1). */
   coreBusyPerWallSecond: number;
   coreRequestsPerMsg: number;
@@ -38,6 +43,8 @@ export interface GatewayE2eResult {
   duplicates: number;
   /** Messages the core's polls returned per message sent (1 = no message returned twice). */
   polledPerMsg: number;
+  /** Share of the measured time the gateway's main thread was busy (event-loop utilisation). */
+  gatewayLoopBusy: number;
 }
 
 interface ChildReport {
@@ -46,6 +53,7 @@ interface ChildReport {
   coreSeconds: number;
   coreRequests: number;
   accounting: { taken: number; sent: number; returned: number; failed: number };
+  elu: EventLoopUtilization;
 }
 
 function lines(proc: ManagedProcess): { next(event: string, timeoutMs: number): Promise<ChildReport> } {
@@ -129,11 +137,11 @@ export async function runGatewayE2e(opts: {
   try {
     const corePort = await freePort();
     const coreUrl = `http://127.0.0.1:${corePort}`;
-    // DEVCORE_BENCH_PROFILE=DIR writes a CPU profile of devcore there.
-    const coreProf = process.env.DEVCORE_BENCH_PROFILE;
+    // BENCH_PROFILE_DIR=DIR writes CPU profiles of devcore and the gateway over the measured window.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--import', './test/bench/lib/window-profile.ts'] : [];
     const devcore = spawnManaged('devcore', process.execPath, [
-      ...(coreProf ? ['--cpu-prof', '--cpu-prof-dir', coreProf] : []),
       ...NODE_FLAGS,
+      ...profile,
       'src/cli.ts',
       'devcore',
       '--port',
@@ -146,11 +154,9 @@ export async function runGatewayE2e(opts: {
     // The whole backlog is in the core before the gateway starts: the core holds the queue.
     await enqueue(coreUrl, warmup + opts.messages, 0);
 
-    // GATEWAY_BENCH_PROFILE=DIR writes a CPU profile of the gateway process there.
-    const prof = process.env.GATEWAY_BENCH_PROFILE;
     const gw = spawnManaged('gateway', process.execPath, [
-      ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
       ...NODE_FLAGS,
+      ...profile,
       'test/bench/gateway-e2e-child.ts',
       '--core',
       coreUrl,
@@ -165,12 +171,14 @@ export async function runGatewayE2e(opts: {
     await sink.state.waitForSubmits(warmup, remaining());
     const cpu0 = { gw: cpuSeconds(gw.pid), core: cpuSeconds(devcore.pid), self: process.cpuUsage() };
     gw.child.kill('SIGUSR2');
+    if (profile.length > 0) devcore.child.kill('SIGUSR2');
     const r0 = await out.next('report', 10_000);
     const t0 = performance.now();
     await sink.state.waitForSubmits(warmup + opts.messages, remaining());
     const elapsedMs = performance.now() - t0;
     const cpu1 = { gw: cpuSeconds(gw.pid), core: cpuSeconds(devcore.pid), self: process.cpuUsage(cpu0.self) };
     gw.child.kill('SIGUSR2');
+    if (profile.length > 0) devcore.child.kill('SIGUSR2');
     const r1 = await out.next('report', 10_000);
     let stats = await devcoreStats(coreUrl);
     while (stats.sent < warmup + opts.messages && Date.now() < deadline) {
@@ -192,11 +200,14 @@ export async function runGatewayE2e(opts: {
       gatewayCpuPerMsgMs: (gwCpu * 1000) / n,
       devcoreCpuPerMsgMs: (coreCpu * 1000) / n,
       coreCpuShare: coreCpu / Math.max(1e-9, gwCpu + coreCpu + sinkCpu),
+      coresBusy: (gwCpu + coreCpu + sinkCpu) / (elapsedMs / 1000),
+      sinkCpuPerMsgMs: (sinkCpu * 1000) / n,
       coreBusyPerWallSecond: coreSeconds / (elapsedMs / 1000),
       coreRequestsPerMsg: coreRequests / n,
       meanCoreRequestMs: (coreSeconds * 1000) / Math.max(1, coreRequests),
       duplicates: stats.duplicateSends,
       polledPerMsg: (stats.refetches + stats.sent) / Math.max(1, stats.sent),
+      gatewayLoopBusy: performance.eventLoopUtilization(r1.elu, r0.elu).utilization,
     };
   } finally {
     for (const p of procs.reverse()) await p.stop();
@@ -214,20 +225,28 @@ async function main(args: string[]): Promise<void> {
     existsSync('/usr/sbin/bearerbox') &&
     existsSync('test/bench/kannel-baseline.ts');
   const ours: GatewayE2eResult[] = [];
-  const kannel: { msgsPerSec: number; cpuPerMsgMs: number; version: string }[] = [];
+  const kannel: KannelBaselineResult[] = [];
   for (let i = 0; i < rounds; i++) {
     // Alternate the order so neither side always runs on a warmer machine.
     const runOurs = async (): Promise<void> => {
       const r = await runGatewayE2e({ messages, window, pollLimit });
       ours.push(r);
-      console.log(`round ${i + 1}: gateway ${rate(r.msgsPerSec)}, ${msPerMsg(r.gatewayCpuPerMsgMs)} CPU`);
+      console.log(
+        `round ${i + 1}: gateway ${rate(r.msgsPerSec)}, ${msPerMsg(r.gatewayCpuPerMsgMs)} CPU ` +
+          `(devcore ${msPerMsg(r.devcoreCpuPerMsgMs)}, sink ${msPerMsg(r.sinkCpuPerMsgMs)}; ` +
+          `${r.coresBusy.toFixed(2)} cores busy; gateway main thread ${(r.gatewayLoopBusy * 100).toFixed(0)}% busy)`,
+      );
     };
     const runKannel = async (): Promise<void> => {
       if (!kannelAvailable) return;
       const { runKannelBaseline } = await import('./kannel-baseline.js');
       const k = await runKannelBaseline({ messages, window });
       kannel.push(k);
-      console.log(`round ${i + 1}: kannel ${rate(k.msgsPerSec)}, ${msPerMsg(k.cpuPerMsgMs)} CPU`);
+      const busy = ((k.cpuPerMsgMs / 1000) * k.messages + k.harnessCpuSeconds) / (k.elapsedMs / 1000);
+      console.log(
+        `round ${i + 1}: kannel ${rate(k.msgsPerSec)}, ${msPerMsg(k.cpuPerMsgMs)} CPU ` +
+          `(load generator and sink ${msPerMsg((k.harnessCpuSeconds * 1000) / k.messages)}; ${busy.toFixed(2)} cores busy)`,
+      );
     };
     if (i % 2 === 0) {
       await runOurs();
