@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from '../log.js';
-import type { CoreEndpoint, CoreOutcome, Metrics } from '../metrics.js';
+import type { CoreEndpoint, CoreOutcome, HotCounter, Metrics } from '../metrics.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
 import { PoolTransport, type PoolSettings } from './transport.js';
@@ -83,6 +83,9 @@ export class CoreClient extends EventEmitter {
   private closed = false;
   /** Last time a warning was logged per "endpoint status", so a steady 401 does not flood the log. */
   private readonly warnedAt = new Map<string, number>();
+  /** Handles on smpp_core_api_requests_total, one per endpoint and outcome (one request each per message). */
+  private readonly requestCounters: Partial<Record<CoreEndpoint, Partial<Record<CoreOutcome, HotCounter>>>> =
+    {};
   /** False while the core is unreachable or failing with 5xx. */
   healthy = true;
 
@@ -414,7 +417,11 @@ export class CoreClient extends EventEmitter {
 
   private finish(endpoint: CoreEndpoint, started: number, outcome: CoreOutcome): void {
     if (!this.metrics) return;
-    this.metrics.coreApiRequests.inc({ endpoint, outcome });
+    const byOutcome = (this.requestCounters[endpoint] ??= {});
+    (byOutcome[outcome] ??= this.metrics.hotCounter(this.metrics.coreApiRequests, {
+      endpoint,
+      outcome,
+    })).inc();
     this.metrics.coreApiDuration.observe({ endpoint }, (performance.now() - started) / 1000);
   }
 

@@ -8,7 +8,7 @@ import { parseDuration } from '../api/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import { makeBindLabels, type BindLabels, type Metrics } from '../metrics.js';
+import { makeBindLabels, type BindLabels, type HotCounter, type HotGauge, type Metrics } from '../metrics.js';
 import { ClientSession, type ClientSessionOptions, type InboundResult } from '../smpp/client-session.js';
 import { isTemporaryStatus, SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
@@ -76,7 +76,8 @@ export class ClientBindRunner {
   private everBound = false;
   private stopping: Promise<void> | null = null;
   private untrackUptime: (() => void) | null = null;
-  private readonly sentCounter: ReturnType<Metrics['messagesSent']['labels']>;
+  private readonly sentCounter: HotCounter;
+  private readonly inflight: HotGauge;
   /** Receipts whose message id matched nothing we sent. */
   unmatchedReceipts = 0;
   /** How long a receipt waits for our own "sent" report (less than the SMSC's response timeout). */
@@ -99,7 +100,8 @@ export class ClientBindRunner {
       port: s.port,
       bindType: s.bindType,
     });
-    this.sentCounter = deps.metrics.messagesSent.labels(this.labels);
+    this.sentCounter = deps.metrics.hotCounter(deps.metrics.messagesSent, this.labels);
+    this.inflight = deps.metrics.hotGauge(deps.metrics.inflightMessages, this.labels);
   }
 
   status(): BindRuntimeStatus {
@@ -114,7 +116,7 @@ export class ClientBindRunner {
     const s = this.bind.spec;
     const m = this.d.metrics;
     m.connectionStatus.labels(this.labels).set(0);
-    m.inflightMessages.labels(this.labels).set(0);
+    this.inflight.set(0);
     // Every series exists from the start, so rate() and absent-based alerts work before the first event.
     for (const c of [
       m.messagesSent,
@@ -148,8 +150,6 @@ export class ClientBindRunner {
         10_000,
         tps > 0 ? Math.max(2 * s.window, Math.ceil((2 * tps * interval) / 1000)) : Math.max(4 * s.window, 32),
       );
-      // Children resolved once: labels() hashes its argument on every call, per message.
-      const inflight = m.inflightMessages.labels(this.labels);
       this.pump = new MtPump({
         smscName: this.smscName,
         intervalMs: interval,
@@ -162,7 +162,7 @@ export class ClientBindRunner {
         canPoll: () => session.state === 'bound',
         deliver: (msg) => this.submit(session, msg),
         onDecision: (dec) => this.countDecision(dec),
-        onInFlight: (n) => inflight.set(n),
+        onInFlight: (n) => this.inflight.set(n),
       });
       this.pump.start();
     }

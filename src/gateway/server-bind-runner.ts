@@ -8,7 +8,7 @@ import type { PDU, PduOptions } from 'smpp';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import { makeBindLabels, type BindLabels, type Metrics } from '../metrics.js';
+import { makeBindLabels, type BindLabels, type HotCounter, type Metrics } from '../metrics.js';
 import type { InboundResult } from '../smpp/client-session.js';
 import { Status } from '../smpp/errors.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
@@ -109,7 +109,9 @@ export class ServerBindRunner {
     m.connectionStatus.labels(this.labels).set(0);
     m.serverSessions.labels(this.labels).set(0);
     this.untrackUptime = m.trackUptime(this.labels, () => this.current.boundSince);
-    m.inflightMessages.labels(this.labels).set(0);
+    const inflight = m.hotGauge(m.inflightMessages, this.labels);
+    const sent = m.hotCounter(m.messagesSent, this.labels);
+    inflight.set(0);
     // Every series exists from the start, so rate() and absent-based alerts work before the first event.
     for (const c of [
       m.messagesSent,
@@ -138,8 +140,8 @@ export class ServerBindRunner {
         log: this.log,
         canPoll: () => this.receivers() > 0,
         deliver: (msg) => this.deliver(msg),
-        onDecision: (dec) => this.countDecision(dec),
-        onInFlight: (n) => m.inflightMessages.labels(this.labels).set(n),
+        onDecision: (dec) => this.countDecision(dec, sent),
+        onInFlight: (n) => inflight.set(n),
       });
       this.pump.start();
     }
@@ -214,9 +216,9 @@ export class ServerBindRunner {
     return n;
   }
 
-  private countDecision(d: Decision): void {
+  private countDecision(d: Decision, sent: HotCounter): void {
     const m = this.d.metrics;
-    if (d.outcome === 'sent') m.messagesSent.labels(this.labels).inc();
+    if (d.outcome === 'sent') sent.inc();
     else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
     else m.deliveryFailures.labels(this.labels).inc();
   }

@@ -196,6 +196,41 @@ describe('metrics', () => {
     expect(samples.filter((s) => s.labels.bind_name === 'att_us')).toHaveLength(1);
   });
 
+  it('hot-path handles add up between scrapes and reach the exposition, as direct updates do', async () => {
+    const m = createMetrics();
+    const sent = m.hotCounter(m.messagesSent, client);
+    expect(m.hotCounter(m.messagesSent, { ...client })).toBe(sent);
+    for (let i = 0; i < 5; i++) sent.inc();
+    m.messagesSent.labels(client).inc(2); // a direct update to the same series is kept too
+    const inflight = m.hotGauge(m.inflightMessages, client);
+    inflight.set(7);
+    inflight.set(3);
+    const api = m.hotCounter(m.coreApiRequests, { endpoint: 'mark_sent', outcome: 'success' });
+    api.inc();
+    const value = (text: string, name: string): number | undefined =>
+      parseExposition(text).samples.find((x) => x.name === name && x.labels.bind_name !== 'att_us')?.value;
+    let text = await m.registry.metrics();
+    expect(value(text, 'smpp_messages_sent_total')).toBe(7);
+    expect(value(text, 'smpp_inflight_messages')).toBe(3);
+    expect(value(text, 'smpp_core_api_requests_total')).toBe(1);
+    sent.inc(3);
+    inflight.set(0);
+    text = await m.registry.metrics();
+    expect(value(text, 'smpp_messages_sent_total')).toBe(10); // counted once, not again at each scrape
+    expect(value(text, 'smpp_inflight_messages')).toBe(0);
+  });
+
+  it('removeBindSeries forgets the hot handles of that bind; a metric without them refuses one', async () => {
+    const m = createMetrics();
+    const sent = m.hotCounter(m.messagesSent, client);
+    sent.inc();
+    removeBindSeries(m, client);
+    expect(m.hotCounter(m.messagesSent, client)).not.toBe(sent);
+    const { samples } = parseExposition(await m.registry.metrics());
+    expect(samples.filter((x) => x.labels.bind_name === 'vodafone_uk')).toEqual([]);
+    expect(() => m.hotCounter(m.bindSuccess, client)).toThrow(/no hot-path handles/);
+  });
+
   it('two registries do not collide; defaultMetrics adds process metrics only when asked', async () => {
     const a = createMetrics();
     const b = createMetrics(new Registry(), { defaultMetrics: true });
