@@ -216,7 +216,8 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
     const method = req.method ?? 'GET';
     const qi = (req.url ?? '/').indexOf('?');
     const path = qi < 0 ? (req.url ?? '/') : (req.url ?? '/').slice(0, qi);
-    const query = new URLSearchParams(qi < 0 ? '' : (req.url ?? '').slice(qi + 1));
+    // Parsed only by the routes that read it: one object per request showed in profiles.
+    const query = (): URLSearchParams => new URLSearchParams(qi < 0 ? '' : (req.url ?? '').slice(qi + 1));
 
     if (path.startsWith('/devcore/') || path === '/devcore') {
       const [status, body] = await control(method, path, req);
@@ -280,7 +281,7 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
   const api = async (
     method: string,
     path: string,
-    query: URLSearchParams,
+    query: () => URLSearchParams,
     req: IncomingMessage,
   ): Promise<[number, unknown?]> => {
     const parts = path.split('/'); // ['', 'api', resource, ...]
@@ -308,7 +309,7 @@ export async function startDevCore(opts: DevCoreOptions = {}): Promise<DevCore> 
         return [405, { status: 'error', error: 'method not allowed' }];
       }
       if (sub === 'get_by_smsc' && method === 'GET') {
-        const smsc = query.get('smsc') ?? '';
+        const smsc = query().get('smsc') ?? '';
         const list = store.pollFor(smsc).map((m) => ({ ...m, destination_smsc: m.dest_smsc }));
         return [200, { status: 'success', data: list }];
       }
