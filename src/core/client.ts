@@ -36,8 +36,6 @@ export interface PollOptions {
   includeUnrouted?: boolean;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
-
 /** Field names that never leave the process in a heartbeat's configuration. */
 const SECRET_KEY = /pass(word)?|secret|token|authorization|credential|private|^key$|keyfile|key_file/i;
 
@@ -75,7 +73,9 @@ export class CoreClient extends EventEmitter {
   private readonly transport: PoolTransport;
   private readonly basePath: string;
   private readonly timeoutMs: number;
-  private readonly authHeader: Record<string, string>;
+  /** Request headers, built once: a report per message made a fresh object each time. */
+  private readonly headers: { plain: Record<string, string>; json: Record<string, string> };
+  private readonly pollHeaders = new Map<string, Record<string, string>>();
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private failures = 0;
@@ -117,7 +117,13 @@ export class CoreClient extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.minBackoffMs = opts.backoff?.minDelayMs ?? 500;
     this.maxBackoffMs = opts.backoff?.maxDelayMs ?? 30_000;
-    this.authHeader = opts.bearerToken ? { authorization: `Bearer ${opts.bearerToken}` } : {};
+    const auth: Record<string, string> = opts.bearerToken
+      ? { authorization: `Bearer ${opts.bearerToken}` }
+      : {};
+    this.headers = {
+      plain: Object.freeze({ accept: 'application/json', ...auth }),
+      json: Object.freeze({ accept: 'application/json', 'content-type': 'application/json', ...auth }),
+    };
     const settings: PoolSettings = {
       origin: url.origin,
       connections: opts.connections ?? 64,
@@ -149,7 +155,7 @@ export class CoreClient extends EventEmitter {
       'poll',
       'GET',
       '/api/messages',
-      { headers: { SMSc: smscName } } /* spelled as the reference spells it */,
+      { headers: this.pollHeadersFor(smscName) },
       (body) =>
         Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : undefined,
       'expected an array or {status, data: [...]}',
@@ -275,6 +281,16 @@ export class CoreClient extends EventEmitter {
     return this.call('status', 'GET', '/api/status', {}, (body) => body ?? null, 'empty');
   }
 
+  private pollHeadersFor(smscName: string): Record<string, string> {
+    let h = this.pollHeaders.get(smscName);
+    if (h === undefined) {
+      // SMSc is spelled as the reference spells it.
+      h = Object.freeze({ ...this.headers.plain, SMSc: smscName });
+      this.pollHeaders.set(smscName, h);
+    }
+    return h;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -318,16 +334,8 @@ export class CoreClient extends EventEmitter {
       });
     }
     const started = performance.now();
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...req.headers,
-      ...this.authHeader,
-    };
-    let payload: string | undefined;
-    if (req.body !== undefined) {
-      Object.assign(headers, JSON_HEADERS);
-      payload = JSON.stringify(req.body);
-    }
+    const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers = req.headers ?? (payload === undefined ? this.headers.plain : this.headers.json);
     let status: number;
     let text: string;
     // Timeouts are undici's: connect, headers (from dispatch on a socket) and body. The wait for
