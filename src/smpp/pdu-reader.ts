@@ -17,8 +17,41 @@ messageFilter.decode = function decode(this: PDU, value: unknown, skipUdh?: bool
   return rawDecoding ? value : libraryDecode.call(this, value, skipUdh);
 };
 
+const SUBMIT_SM_RESP = 0x80000004;
+const DELIVER_SM_RESP = 0x80000005;
+
+/**
+ * submit_sm_resp / deliver_sm_resp whose body is just a message_id (or nothing), decoded directly
+ * into the library's PDU shape: one arrives per message sent, and the library's generic decoder
+ * (parameter tables, filters) was a few percent of the gateway's time. Anything else — TLVs, an
+ * unterminated id — returns undefined and goes through the library. pdu-reader.test.ts checks
+ * the two agree.
+ */
+export function decodeSimpleResponse(bytes: Buffer): PDU | undefined {
+  const id = bytes.readUInt32BE(4);
+  if (id !== SUBMIT_SM_RESP && id !== DELIVER_SM_RESP) return undefined;
+  const length = bytes.readUInt32BE(0);
+  if (length !== bytes.length) return undefined;
+  let messageId: string | undefined;
+  if (length > 16) {
+    const nul = bytes.indexOf(0, 16);
+    if (nul !== length - 1) return undefined;
+    messageId = bytes.toString('ascii', 16, nul);
+  }
+  const pdu = Object.create(PduClass.prototype) as PDU & Record<string, unknown>;
+  pdu.command_length = length;
+  pdu.command_id = id;
+  pdu.command_status = bytes.readUInt32BE(8);
+  pdu.sequence_number = bytes.readUInt32BE(12);
+  pdu.command = id === SUBMIT_SM_RESP ? 'submit_sm_resp' : 'deliver_sm_resp';
+  if (messageId !== undefined) pdu.message_id = messageId;
+  return pdu;
+}
+
 /** Decodes one complete PDU (header included) keeping short_message / message_payload as Buffers. */
 export function decodeRaw(bytes: Buffer): PDU {
+  const simple = decodeSimpleResponse(bytes);
+  if (simple !== undefined) return simple;
   rawDecoding = true;
   try {
     return new PduClass(bytes);
