@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import { FoldedHistogram } from './metrics-histogram.js';
 
 /**
  * Labels of every per-bind series. The first six are the seeds' labels, in the seeds' order
@@ -96,7 +97,8 @@ export interface Metrics {
   connectionAttempts: Counter<B>;
   disconnections: Counter<B>;
   // Additions the seeds wished they had.
-  submitLatency: Histogram<B>;
+  /** Per message: a FoldedHistogram (see metrics-histogram.ts). */
+  submitLatency: FoldedHistogram<B>;
   inflightMessages: Gauge<B>;
   throttled: Counter<B>;
   /** Messages handed back to the core for a later retry (PUT). */
@@ -107,7 +109,7 @@ export interface Metrics {
   deliveryReceipts: Counter<B | 'outcome'>;
   serverSessions: Gauge<B>;
   coreApiRequests: Counter<'endpoint' | 'outcome'>;
-  coreApiDuration: Histogram<'endpoint'>;
+  coreApiDuration: FoldedHistogram<'endpoint'>;
   /** 1 while the last core API call reached the core, 0 while it is unreachable. */
   coreUp: Gauge;
   /** Messages from the core the gateway could not use (missing id, number or body). */
@@ -286,7 +288,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
     bindFailures: counter('smpp_bind_failures_total', 'Failed bind operations'),
     connectionAttempts: counter('smpp_connection_attempts_total', 'Connection attempts'),
     disconnections: counter('smpp_disconnection_total', 'Disconnections'),
-    submitLatency: new Histogram({
+    submitLatency: new FoldedHistogram<B>({
       name: 'smpp_submit_latency_seconds',
       help: 'Time from sending submit_sm/deliver_sm to receiving its response',
       labelNames: bindLabels,
@@ -322,7 +324,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
       labelNames: ['endpoint', 'outcome'],
       registers,
     }),
-    coreApiDuration: new Histogram({
+    coreApiDuration: new FoldedHistogram<'endpoint'>({
       name: 'smpp_core_api_request_duration_seconds',
       help: 'Duration of SMS core REST API requests by endpoint',
       labelNames: ['endpoint'],

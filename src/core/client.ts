@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from '../log.js';
 import type { CoreEndpoint, CoreOutcome, HotCounter, Metrics } from '../metrics.js';
+import type { HistogramSeries } from '../metrics-histogram.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
 import { PoolTransport, type PoolSettings } from './transport.js';
@@ -86,6 +87,7 @@ export class CoreClient extends EventEmitter {
   /** Handles on smpp_core_api_requests_total, one per endpoint and outcome (one request each per message). */
   private readonly requestCounters: Partial<Record<CoreEndpoint, Partial<Record<CoreOutcome, HotCounter>>>> =
     {};
+  private readonly durations: Partial<Record<CoreEndpoint, HistogramSeries>> = {};
   /** False while the core is unreachable or failing with 5xx. */
   healthy = true;
 
@@ -430,7 +432,9 @@ export class CoreClient extends EventEmitter {
       endpoint,
       outcome,
     })).inc();
-    this.metrics.coreApiDuration.observe({ endpoint }, (performance.now() - started) / 1000);
+    (this.durations[endpoint] ??= this.metrics.coreApiDuration.labels({ endpoint })).observe(
+      (performance.now() - started) / 1000,
+    );
   }
 
   private failed(err: CoreError, method: string, path: string): void {
