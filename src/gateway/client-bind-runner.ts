@@ -150,10 +150,13 @@ export class ClientBindRunner {
         10_000,
         tps > 0 ? Math.max(2 * s.window, Math.ceil((2 * tps * interval) / 1000)) : Math.max(4 * s.window, 32),
       );
+      // With a backlog in the core: up to ten seconds of sending at the TPS limit, or 10,000.
+      const maxBatch = tps > 0 ? Math.min(10_000, Math.max(batch, tps * 10)) : 10_000;
       this.pump = new MtPump({
         smscName: this.smscName,
         intervalMs: interval,
         batch,
+        maxBatch,
         core: this.d.core,
         reporter: this.d.reporter,
         acct: this.acct,

@@ -23,6 +23,13 @@ export interface MtPumpOptions {
   intervalMs: number;
   /** Most messages of this bind in flight at once (taken and not yet reported). */
   batch: number;
+  /**
+   * While the core shows a backlog, the batch may grow up to this (default: batch). The core's GET
+   * returns every ready message each time, so with a backlog of B messages and a batch of b,
+   * each message crosses the wire and is parsed about B / b times; holding more per poll keeps
+   * that bounded. Back to `batch` once a poll shows no backlog.
+   */
+  maxBatch?: number;
   core: Pick<CoreClient, 'poll' | 'markSent' | 'returnForRetry' | 'markFailed' | 'retryDelayMs'>;
   reporter: Reporter;
   acct: Accounting;
@@ -42,6 +49,8 @@ export class MtPump {
   private readonly mine = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** The batch now: `batch`, or more while the core has a backlog. */
+  private limit: number;
   /** A poll found more than fitted: poll again as soon as half the batch is free. */
   private backlog = false;
   private stopped = true;
@@ -51,6 +60,12 @@ export class MtPump {
 
   constructor(opts: MtPumpOptions) {
     this.o = opts;
+    this.limit = opts.batch;
+  }
+
+  /** How many messages this pump may hold now (grows while the core has a backlog). */
+  get holdLimit(): number {
+    return this.limit;
   }
 
   /** Messages of this bind taken and not yet reported to the core. */
@@ -104,7 +119,7 @@ export class MtPump {
       this.schedule(Math.max(wait, o.intervalMs));
       return;
     }
-    const room = o.batch - this.mine.size;
+    const room = this.limit - this.mine.size;
     if (room <= 0) {
       this.backlog = true; // settle() polls again when room frees up
       return;
@@ -128,7 +143,7 @@ export class MtPump {
     }
     let took = 0;
     let fresh = 0;
-    const free = o.batch - this.mine.size;
+    const free = this.limit - this.mine.size;
     for (const m of list) {
       // The core client already filters on dest_smsc; checked again because sending another
       // SMSc's message would be the worst mistake this loop can make.
@@ -145,9 +160,14 @@ export class MtPump {
     o.inFlightIds.endPoll(token);
     if (fresh > took) {
       this.backlog = true;
-      if (this.mine.size <= o.batch / 2) this.schedule(0);
+      // Half of what is left in the core: the next polls carry it fewer times, and a bind that
+      // cannot send that fast does not hold the whole backlog.
+      const ceiling = Math.max(o.batch, o.maxBatch ?? o.batch);
+      this.limit = Math.min(ceiling, Math.max(this.limit, Math.ceil((fresh - took) / 2)));
+      if (this.mine.size <= this.limit / 2) this.schedule(0);
     } else {
       this.backlog = false;
+      this.limit = o.batch;
       this.schedule(o.intervalMs);
     }
   }
@@ -199,7 +219,7 @@ export class MtPump {
       this.idleWaiters = [];
       for (const r of w) r();
     }
-    if (this.backlog && !this.stopped && !this.polling && this.mine.size <= o.batch / 2) {
+    if (this.backlog && !this.stopped && !this.polling && this.mine.size <= this.limit / 2) {
       this.backlog = false;
       this.schedule(0);
     }

@@ -129,10 +129,13 @@ export class ServerBindRunner {
       c.labels(this.labels).inc(0);
     if (!s.suspend) {
       const interval = s.queueCheckInterval ?? this.d.defaultPollIntervalMs;
+      const batch = Math.min(10_000, Math.max(32, Math.ceil((2 * s.tpsLimit * interval) / 1000)));
       this.pump = new MtPump({
         smscName: s.smscName,
         intervalMs: interval,
-        batch: Math.min(10_000, Math.max(32, Math.ceil((2 * s.tpsLimit * interval) / 1000))),
+        batch,
+        // With a backlog in the core: up to ten seconds of sending at the TPS limit.
+        maxBatch: Math.min(10_000, Math.max(batch, s.tpsLimit * 10)),
         core: this.d.core,
         reporter: this.d.reporter,
         acct: this.acct,

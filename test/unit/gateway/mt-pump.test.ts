@@ -76,6 +76,60 @@ function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('MtPump', () => {
+  // The core's GET returns every ready message: with a backlog, a pump that takes only its
+  // batch per poll has each message carried (and parsed) by many polls.
+  async function drainBacklog(
+    maxBatch: number | undefined,
+  ): Promise<{ returned: number; most: number; limitAfter: number }> {
+    const core = new QueueCore(Array.from({ length: 2000 }, (_, i) => msg(i + 1, 'mine')));
+    let returned = 0;
+    const poll = core.poll.bind(core);
+    core.poll = async (smsc: string) => {
+      const list = await poll(smsc);
+      returned += list.length;
+      return list;
+    };
+    let holding = 0;
+    let most = 0;
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 5,
+      batch: 20,
+      ...(maxBatch === undefined ? {} : { maxBatch }),
+      core,
+      reporter: new Reporter(core, log),
+      acct: new Accounting(),
+      inFlightIds: new InFlightIds(),
+      log,
+      canPoll: () => true,
+      deliver: async () => {
+        most = Math.max(most, ++holding);
+        await new Promise((r) => setImmediate(r));
+        holding--;
+        return { outcome: 'sent', carrierId: 'c' };
+      },
+    });
+    pumps.push(pump);
+    pump.start();
+    await until(() => core.queue.size === 0, 20_000);
+    await until(() => pump.inFlight === 0);
+    // One more poll finds nothing new: the pump is back to its batch.
+    await until(() => pump.holdLimit === 20);
+    return { returned, most, limitAfter: pump.holdLimit };
+  }
+
+  it('holds more per poll while the core shows a backlog, within maxBatch, and goes back after', async () => {
+    const fixed = await drainBacklog(undefined);
+    const adaptive = await drainBacklog(500);
+    // Without it each of the 2,000 messages came back in dozens of polls.
+    expect(fixed.returned / 2000).toBeGreaterThan(20);
+    expect(adaptive.returned / 2000).toBeLessThan(6);
+    expect(fixed.most).toBeLessThanOrEqual(20);
+    expect(adaptive.most).toBeLessThanOrEqual(500);
+    expect(adaptive.most).toBeGreaterThan(20);
+    expect(adaptive.limitAfter).toBe(20);
+  });
+
   it('takes only its own smscName, never a message twice while in flight, and reports each outcome', async () => {
     const msgs = [
       ...Array.from({ length: 30 }, (_, i) => msg(i + 1, 'mine')),
