@@ -103,6 +103,7 @@ export interface Metrics {
   throttled: Counter<B>;
   /** Messages handed back to the core for a later retry (PUT). */
   messagesReturned: Counter<B>;
+  messagesReleased: Counter<B>;
   decodeErrors: Counter<B>;
   unmatchedReceipts: Counter<B>;
   /** Delivery receipts by outcome (delivered / failed / pending). */
@@ -306,6 +307,10 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
       'smpp_messages_returned_total',
       'Messages returned to the core for a later retry',
     ),
+    messagesReleased: counter(
+      'smpp_messages_released_total',
+      'Messages never written to the peer (session closed or stopping), left in the core queue without a retry attempt',
+    ),
     decodeErrors: counter('smpp_decode_errors_total', 'PDUs or message bodies that could not be decoded'),
     unmatchedReceipts: counter(
       'smpp_unmatched_receipts_total',
@@ -419,6 +424,7 @@ export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
     metrics.inflightMessages,
     metrics.throttled,
     metrics.messagesReturned,
+    metrics.messagesReleased,
     metrics.decodeErrors,
     metrics.unmatchedReceipts,
     metrics.serverSessions,

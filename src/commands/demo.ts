@@ -252,7 +252,7 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
     if (moRec.message_body !== 'STOP? Réponse reçue 👍') ok = false;
     const a = gateway.accounting();
     out(
-      `\naccounting: taken ${a.taken} = sent ${a.sent} + returned ${a.returned} + failed ${a.failed} (in flight ${a.inFlight})`,
+      `\naccounting: taken ${a.taken} = sent ${a.sent} + returned ${a.returned} + failed ${a.failed} + released ${a.released} (in flight ${a.inFlight})`,
     );
     out(
       `\nmetrics              ${gw.ops.url}/metrics   (health ${gw.ops.url}/healthz, ${gw.ops.url}/readyz)`,

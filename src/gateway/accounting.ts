@@ -1,16 +1,20 @@
 /**
  * Where every message taken from the core ended. The invariant the gateway keeps, under any
- * fault: taken == sent + returned + failed + inFlight, and inFlight drains to 0 once traffic
- * stops. Outcomes are counted when they are decided (the carrier's answer); whether the core
+ * fault: taken == sent + returned + failed + released + inFlight, and inFlight drains to 0 once
+ * traffic stops. "Returned" is a PUT (the core counts an attempt and backs off); "released" is a
+ * message never written to the peer, left untouched in the core's queue (its GET holds no lock),
+ * so a stop or a lost session does not spend a retry attempt on it. Outcomes are counted when they are decided (the carrier's answer); whether the core
  * has been told yet is tracked apart (reportsPending / reportsAbandoned).
  */
-export type Outcome = 'sent' | 'returned' | 'failed';
+export type Outcome = 'sent' | 'returned' | 'failed' | 'released';
 
 export interface AccountingSnapshot {
   taken: number;
   sent: number;
   returned: number;
   failed: number;
+  /** Never written to the peer; left in the core's queue for a later poll. */
+  released: number;
   /** Taken and not yet decided. */
   inFlight: number;
   /** Decided, and the core's PATCH/PUT not yet acknowledged. */
@@ -24,6 +28,7 @@ export class Accounting {
   sent = 0;
   returned = 0;
   failed = 0;
+  released = 0;
   reportsPending = 0;
   reportsAbandoned = 0;
 
@@ -51,7 +56,7 @@ export class Accounting {
   }
 
   get inFlight(): number {
-    return this.taken - this.sent - this.returned - this.failed;
+    return this.taken - this.sent - this.returned - this.failed - this.released;
   }
 
   snapshot(): AccountingSnapshot {
@@ -60,6 +65,7 @@ export class Accounting {
       sent: this.sent,
       returned: this.returned,
       failed: this.failed,
+      released: this.released,
       inFlight: this.inFlight,
       reportsPending: this.reportsPending,
       reportsAbandoned: this.reportsAbandoned,

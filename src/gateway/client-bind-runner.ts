@@ -10,8 +10,9 @@ import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
 import { makeBindLabels, type BindLabels, type HotCounter, type HotGauge, type Metrics } from '../metrics.js';
 import { ClientSession, type ClientSessionOptions, type InboundResult } from '../smpp/client-session.js';
-import { isTemporaryStatus, SmppStatusError, Status } from '../smpp/errors.js';
+import { SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
+import { classify, failedDecision, type Failure } from './failure.js';
 import type { CarrierIdEntry, CarrierIdMap, PartGroup } from './carrier-id-map.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
@@ -51,15 +52,6 @@ export interface ClientBindRunnerDeps {
   onStatus: (s: BindRuntimeStatus) => void;
   /** Extra ClientSession options (tests: short timeouts). */
   sessionOverrides?: Partial<ClientSessionOptions>;
-}
-
-export function classify(err: unknown): { permanent: boolean; reason: string } {
-  const reason = err instanceof Error ? err.message : String(err);
-  if (err instanceof SmppStatusError) return { permanent: !isTemporaryStatus(err.status), reason };
-  // The PDU could not even be encoded (bad address or body): sending it again will not help.
-  if (err instanceof TypeError) return { permanent: true, reason };
-  // Timeouts and closed sessions: the carrier may never have seen it; try again later.
-  return { permanent: false, reason };
 }
 
 export class ClientBindRunner {
@@ -174,7 +166,7 @@ export class ClientBindRunner {
   }
 
   /**
-   * Stops polling, unbinds (messages still queued for the window are returned to the core;
+   * Stops polling, unbinds (messages still queued for the window are released;
    * those awaiting a response get it or are returned when the session closes), and resolves
    * once every message this bind took has been decided. Reports may still be in flight: the
    * gateway drains the reporter.
@@ -287,6 +279,7 @@ export class ClientBindRunner {
     const m = this.d.metrics;
     if (d.outcome === 'sent') this.sentCounter.inc();
     else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
+    else if (d.outcome === 'released') m.messagesReleased.labels(this.labels).inc();
     else m.deliveryFailures.labels(this.labels).inc();
   }
 
@@ -310,32 +303,28 @@ export class ClientBindRunner {
         if (carrierId !== '') this.d.carrierIds.set(this.smscName, carrierId, msg.id);
         return { outcome: 'sent', carrierId };
       } catch (err) {
-        return this.failure(msg, err, 0);
+        return this.failure(msg, [classify(err)], 0);
       }
     }
     const ids: string[] = [];
     let pending = fields;
-    let firstError: unknown;
-    let permanent = false;
+    let failures: Failure[] = [];
     // Returning a partly accepted message to the core would resend the accepted parts too, so
     // parts refused for a passing reason (throttling, queue full) are retried here first, with
     // the same concatenation reference so the handset still joins them.
     for (let attempt = 0; ; attempt++) {
       const results = await Promise.allSettled(pending.map((f) => session.submit(f)));
       const retry: PduOptions[] = [];
-      firstError = undefined;
+      failures = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') ids.push(messageIdOf(r.value));
         else {
           retry.push(pending[i] as PduOptions);
-          firstError ??= r.reason;
-          if (classify(r.reason).permanent) {
-            permanent = true;
-            firstError = r.reason;
-          }
+          failures.push(classify(r.reason));
         }
       });
       pending = retry;
+      const permanent = failures.some((f) => f.permanent);
       if (retry.length === 0 || permanent || ids.length === 0 || attempt >= PART_RETRIES) break;
       if (session.state !== 'bound' || this.stopping) break;
       await new Promise((r) => setTimeout(r, PART_RETRY_DELAY_MS * (attempt + 1)));
@@ -344,29 +333,29 @@ export class ClientBindRunner {
         'retrying refused parts',
       );
     }
-    if (firstError === undefined) {
+    if (failures.length === 0) {
       const group: PartGroup = { coreId: msg.id, parts: ids.length, delivered: new Set() };
       for (const id of ids) if (id !== '') this.d.carrierIds.set(this.smscName, id, msg.id, group);
       return { outcome: 'sent', carrierId: ids.join(',') };
     }
-    const dec = this.failure(msg, firstError, ids.length, permanent);
-    return dec;
+    return this.failure(msg, failures, ids.length);
   }
 
-  private failure(msg: CoreMessage, err: unknown, acceptedParts: number, forcePermanent = false): Decision {
-    const c = classify(err);
-    const permanent = forcePermanent || c.permanent;
-    if (acceptedParts > 0) {
-      this.log.warn(
-        { messageId: msg.id, acceptedParts, err: c.reason },
-        permanent
-          ? 'long message partly accepted, then refused; failed'
-          : 'long message partly accepted; returned, the accepted parts will be sent again',
-      );
-    } else {
-      this.log.debug({ messageId: msg.id, err: c.reason, permanent }, 'submit_sm failed');
+  private failure(msg: CoreMessage, failures: Failure[], acceptedParts: number): Decision {
+    if (acceptedParts === 0) {
+      const d = failedDecision(failures);
+      this.log.debug({ messageId: msg.id, err: d.reason, outcome: d.outcome }, 'submit_sm failed');
+      return d;
     }
-    return permanent ? { outcome: 'failed', reason: c.reason } : { outcome: 'returned', reason: c.reason };
+    // Some parts reached the carrier: the rest cannot be released on their own.
+    const d = failedDecision(failures.map((f) => ({ ...f, unsent: false })));
+    this.log.warn(
+      { messageId: msg.id, acceptedParts, err: d.reason },
+      d.outcome === 'failed'
+        ? 'long message partly accepted, then refused; failed'
+        : 'long message partly accepted; returned, the accepted parts will be sent again',
+    );
+    return d;
   }
 
   // ---- MO and receipts --------------------------------------------------------------------

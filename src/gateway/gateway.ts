@@ -368,7 +368,7 @@ export class Gateway extends EventEmitter {
     return out;
   }
 
-  /** taken == sent + returned + failed + inFlight, for this process since start. */
+  /** taken == sent + returned + failed + released + inFlight, for this process since start. */
   accounting(): GatewayAccounting {
     return { ...this.acct.snapshot(), held: this.inFlightIds.size };
   }
@@ -420,7 +420,7 @@ export class Gateway extends EventEmitter {
 
   /**
    * Drains within graceMs: no new polls; client sessions unbind (messages still waiting for a
-   * window slot are returned to the core, those awaiting a response get it or are returned);
+   * window slot are released, those awaiting a response get it or are returned);
    * deliveries to partners finish or are returned; every outcome is reported to the core
    * (retried until the deadline); the listener unbinds partner sessions and closes.
    */
@@ -448,7 +448,7 @@ export class Gateway extends EventEmitter {
       ...this.retiring,
       withDeadline(serverIdle, deadline - Date.now() - Math.min(1000, graceMs / 4)),
     ]);
-    if (this.listener) await this.listener.close(); // pending deliver_sm are rejected → returned
+    if (this.listener) await this.listener.close(); // pending deliver_sm → returned, queued → released
     await this.reporter.drain(deadline);
     this.clients.clear();
     this.servers.clear();

@@ -16,7 +16,9 @@ import type { InFlightIds } from './types.js';
 export type Decision =
   | { outcome: 'sent'; carrierId: string }
   | { outcome: 'returned'; reason: string }
-  | { outcome: 'failed'; reason: string };
+  | { outcome: 'failed'; reason: string }
+  /** Never written to the peer: nothing to tell the core, whose queue still holds it. */
+  | { outcome: 'released'; reason: string };
 
 export interface MtPumpOptions {
   smscName: string;
@@ -205,6 +207,9 @@ export class MtPump {
         break;
       case 'failed':
         o.reporter.report('mark_failed', m.id, () => o.core.markFailed(m.id, d.reason), done, o.acct);
+        break;
+      case 'released':
+        done();
         break;
     }
   }

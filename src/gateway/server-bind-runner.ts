@@ -13,7 +13,7 @@ import type { InboundResult } from '../smpp/client-session.js';
 import { Status } from '../smpp/errors.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
 import { Accounting } from './accounting.js';
-import { classify } from './client-bind-runner.js';
+import { classify, failedDecision, type Failure } from './failure.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
 import type { Reporter } from './reporter.js';
@@ -223,6 +223,7 @@ export class ServerBindRunner {
     const m = this.d.metrics;
     if (d.outcome === 'sent') sent.inc();
     else if (d.outcome === 'returned') m.messagesReturned.labels(this.labels).inc();
+    else if (d.outcome === 'released') m.messagesReleased.labels(this.labels).inc();
     else m.deliveryFailures.labels(this.labels).inc();
   }
 
@@ -242,29 +243,23 @@ export class ServerBindRunner {
     const started = performance.now();
     const results = await Promise.allSettled(fields.map((f) => this.d.listener.deliver(this.key, f)));
     this.d.metrics.submitLatency.labels(this.labels).observe((performance.now() - started) / 1000);
-    let firstError: unknown;
-    let permanent = false;
+    const failures: Failure[] = [];
     const ids: string[] = [];
     for (const r of results) {
       if (r.status === 'fulfilled') {
         const v = (r.value as PDU).message_id;
         ids.push(typeof v === 'string' ? v : '');
-      } else {
-        firstError ??= r.reason;
-        if (classify(r.reason).permanent) {
-          permanent = true;
-          firstError = r.reason;
-        }
-      }
+      } else failures.push(classify(r.reason));
     }
-    if (firstError === undefined) {
+    if (failures.length === 0) {
       // deliver_sm_resp message_id is normally empty; the core still needs a non-null marker.
       const carrierId = ids.filter((x) => x !== '').join(',');
       return { outcome: 'sent', carrierId: carrierId === '' ? `${s.smscName}:${msg.id}` : carrierId };
     }
-    const reason = classify(firstError).reason;
-    this.log.debug({ messageId: msg.id, err: reason, permanent }, 'deliver_sm to partner failed');
-    return permanent ? { outcome: 'failed', reason } : { outcome: 'returned', reason };
+    // Parts the partner accepted cannot be taken back: only a message with none is released.
+    const d = failedDecision(ids.length === 0 ? failures : failures.map((f) => ({ ...f, unsent: false })));
+    this.log.debug({ messageId: msg.id, err: d.reason, outcome: d.outcome }, 'deliver_sm to partner failed');
+    return d;
   }
 
   // ---- MO: partner → core ------------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { Backoff } from './backoff.js';
 import {
   SmppClosedError,
+  SmppUnsentError,
   SmppStatusError,
   SmppTimeoutError,
   Status,
@@ -192,10 +193,10 @@ export class ClientSession extends EventEmitter {
 
   submit(fields: PduOptions): Promise<PDU> {
     if (this._state === 'stopped' || this.stopping) {
-      return Promise.reject(new SmppClosedError('SMPP session stopped'));
+      return Promise.reject(new SmppUnsentError('SMPP session stopped'));
     }
     if (this._state === 'idle') {
-      return Promise.reject(new SmppClosedError('SMPP session not started'));
+      return Promise.reject(new SmppUnsentError('SMPP session not started'));
     }
     return new Promise<PDU>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject, queuedAt: performance.now(), sentAt: 0 });
@@ -219,7 +220,7 @@ export class ClientSession extends EventEmitter {
     this.clearTimer('reconnectTimer');
     this.clearTimer('pumpTimer');
     this.clearTimer('enquireTimer');
-    this.rejectQueued(new SmppClosedError('SMPP session stopped'));
+    this.rejectQueued(new SmppUnsentError('SMPP session stopped'));
     const session = this.session;
     const socket = this.socket;
     if (!session || !socket || socket.destroyed) {
@@ -659,7 +660,7 @@ export class ClientSession extends EventEmitter {
       this.destroySession(this.session, `enquire_link not answered within ${this.enquireTimeoutMs} ms`);
     }
     if (!this.bound && this.qHead < this.queue.length) {
-      const err = new SmppClosedError(`SMPP session not bound within ${this.responseTimeoutMs} ms`);
+      const err = new SmppUnsentError(`SMPP session not bound within ${this.responseTimeoutMs} ms`);
       while (this.qHead < this.queue.length) {
         const req = this.queue[this.qHead] as Request;
         if (now - req.queuedAt < this.responseTimeoutMs) break;

@@ -84,6 +84,17 @@ export class SmppClosedError extends Error {
   }
 }
 
+/**
+ * The request was never written to the peer: it was still waiting for a window slot (or a
+ * session) when the session stopped or closed. Sending it again later cannot duplicate it.
+ */
+export class SmppUnsentError extends SmppClosedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SmppUnsentError';
+  }
+}
+
 /** The peer sent bytes that are not a valid PDU; the session carrying them is destroyed. */
 export class SmppDecodeError extends Error {
   constructor(message: string) {

@@ -8,6 +8,7 @@ import { CidrAllowlist, normalizeAddress } from './cidr.js';
 import type { InboundResult } from './client-session.js';
 import {
   SmppClosedError,
+  SmppUnsentError,
   SmppStatusError,
   SmppTimeoutError,
   Status,
@@ -315,7 +316,7 @@ export class SmppListener extends EventEmitter {
       else this.destroy(c, 'listener closing');
     }
     await Promise.all(all);
-    for (const bs of this.binds.values()) this.failQueue(bs, new SmppClosedError('listener closed'));
+    for (const bs of this.binds.values()) this.failQueue(bs, new SmppUnsentError('listener closed'));
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await serverClosed;
@@ -335,7 +336,7 @@ export class SmppListener extends EventEmitter {
     for (const [key, bs] of this.binds) {
       if (!next.has(key)) {
         for (const c of [...bs.conns]) this.unbindAndClose(c, 'bind removed');
-        this.failQueue(bs, new SmppClosedError('bind removed'));
+        this.failQueue(bs, new SmppUnsentError('bind removed'));
       }
     }
     for (const bs of next.values()) this.enforce(bs);
@@ -397,7 +398,7 @@ export class SmppListener extends EventEmitter {
   deliver(key: string, fields: PduOptions): Promise<PDU> {
     const bs = this.binds.get(key);
     if (!bs || !bs.conns.some((c) => c.receives && c.state === 'bound')) {
-      return Promise.reject(new SmppClosedError(`no receiver or transceiver session bound for ${key}`));
+      return Promise.reject(new SmppUnsentError(`no receiver or transceiver session bound for ${key}`));
     }
     return new Promise<PDU>((resolve, reject) => {
       bs.queue.push({ fields, resolve, reject, queuedAt: performance.now() });
@@ -496,7 +497,7 @@ export class SmppListener extends EventEmitter {
       if (!bs.conns.some((x) => x.receives && x.state === 'bound')) {
         this.failQueue(
           bs,
-          new SmppClosedError(`no receiver or transceiver session bound for ${bs.entry.key}`),
+          new SmppUnsentError(`no receiver or transceiver session bound for ${bs.entry.key}`),
         );
       } else {
         this.pumpBind(bs);

@@ -53,7 +53,7 @@ interface ChildReport {
   cpuSeconds: number;
   coreSeconds: number;
   coreRequests: number;
-  accounting: { taken: number; sent: number; returned: number; failed: number };
+  accounting: { taken: number; sent: number; returned: number; failed: number; released: number };
   elu: EventLoopUtilization;
 }
 

@@ -101,6 +101,7 @@ describe('metrics', () => {
     m.inflightMessages.labels(client).set(7);
     m.throttled.labels(client).inc();
     m.messagesReturned.labels(client).inc();
+    m.messagesReleased.labels(client).inc();
     m.decodeErrors.labels(client).inc();
     m.unmatchedReceipts.labels(client).inc();
     m.deliveryReceipts.labels({ ...client, outcome: 'delivered' }).inc();
@@ -120,6 +121,7 @@ describe('metrics', () => {
       ['smpp_inflight_messages', 'gauge', [...BIND_LABEL_NAMES]],
       ['smpp_throttled_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_messages_returned_total', 'counter', [...BIND_LABEL_NAMES]],
+      ['smpp_messages_released_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_decode_errors_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_unmatched_receipts_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_delivery_receipts_total', 'counter', [...BIND_LABEL_NAMES, 'outcome']],

@@ -1,5 +1,5 @@
 // Faults on either side of the gateway, each followed by the accounting invariant:
-// taken == sent + returned + failed, nothing left in flight, every report landed, no double send.
+// taken == sent + returned + failed + released, nothing left in flight, every report landed, no double send.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BindRuntimeStatus } from '../../../src/gateway/index.js';
 import { clientBind, enqueue, rec, settledAccounting, startStack, until, type Stack } from './harness.js';
@@ -35,7 +35,7 @@ describe('gateway under faults', () => {
     expect(a.returned).toBe(3);
     expect(a.sent).toBe(10);
     expect(a.failed).toBe(0);
-    expect(a.taken).toBe(a.sent + a.returned + a.failed);
+    expect(a.taken).toBe(a.sent + a.returned + a.failed + a.released);
     expect(core.store.stats().retries).toBe(3);
     expect(core.store.stats().duplicateSends).toBe(0);
     expect(await stack.registry.metrics()).toMatch(
@@ -98,7 +98,7 @@ describe('gateway under faults', () => {
     await until('all sent', () => allSent(stack!, ids), 40_000);
     const a = await settledAccounting(gateway);
     expect(a.sent).toBe(400);
-    expect(a.taken).toBe(a.sent + a.returned + a.failed);
+    expect(a.taken).toBe(a.sent + a.returned + a.failed + a.released);
     expect(a.failed).toBe(0);
     expect(core.store.stats().duplicateSends).toBe(0);
     expect(phases).toContain('Reconnecting');
@@ -134,7 +134,7 @@ describe('gateway under faults', () => {
     await until('outage messages sent', () => allSent(stack!, duringOutage), 30_000);
     const a = await settledAccounting(gateway);
     expect(a.sent).toBe(25);
-    expect(a.taken).toBe(a.sent + a.returned + a.failed);
+    expect(a.taken).toBe(a.sent + a.returned + a.failed + a.released);
     expect(core.store.stats().duplicateSends).toBe(0);
     expect(sim.state.stats().submits).toBe(25); // nothing submitted twice to the carrier
     const metrics = await stack.registry.metrics();
@@ -142,7 +142,7 @@ describe('gateway under faults', () => {
     expect(metrics).toMatch(/smpp_core_api_requests_total\{endpoint="poll",outcome="server_error"\} [1-9]/);
   });
 
-  it('drains on stop mid-traffic: every taken message is sent or returned, none left in flight', async () => {
+  it('drains on stop mid-traffic: every taken message is sent, returned or released, none left in flight', async () => {
     stack = await startStack();
     const { core, sim, gateway } = stack;
     gateway.setClientBinds([clientBind(sim, 'carrier1', { tpsLimit: 100, window: 10 })]);
@@ -155,7 +155,7 @@ describe('gateway under faults', () => {
     expect(a.inFlight).toBe(0);
     expect(a.reportsPending).toBe(0);
     expect(a.reportsAbandoned).toBe(0);
-    expect(a.taken).toBe(a.sent + a.returned + a.failed);
+    expect(a.taken).toBe(a.sent + a.returned + a.failed + a.released);
     expect(a.held).toBe(0);
     const st = core.store.stats();
     // Every decided message reached the core: as many PUTs as returns, as many sends as sent.
@@ -164,6 +164,15 @@ describe('gateway under faults', () => {
     const sentInCore = ids.filter((id) => rec(core, id).deliver_time).length;
     expect(sentInCore).toBe(a.sent);
     expect(sentInCore).toBeLessThan(500);
+    // Messages still waiting for the TPS limit were never written: released, not PUT, so they
+    // keep their attempts and are ready for the next poll at once. Only the window can be PUT.
+    expect(a.released).toBeGreaterThan(0);
+    expect(a.returned).toBeLessThanOrEqual(10);
+    const untouched = ids.filter((id) => core.store.get(id)?.retries === 0 && !rec(core, id).deliver_time);
+    expect(untouched).toHaveLength(500 - a.sent - a.returned);
+    expect(await stack.registry.metrics()).toMatch(
+      new RegExp(`smpp_messages_released_total\\{[^}]*bind_name="carrier1"[^}]*\\} ${a.released}\\b`),
+    );
     await until('unbound', () => (sim.state.stats().boundSessions === 0 ? true : undefined));
   });
 

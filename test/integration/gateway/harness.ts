@@ -189,7 +189,7 @@ export function rec(core: DevCore, id: number): Record<string, unknown> {
   return e.rec;
 }
 
-/** taken == sent + returned + failed, nothing in flight, every report landed. */
+/** taken == sent + returned + failed + released, nothing in flight, every report landed. */
 export async function settledAccounting(gateway: Gateway): Promise<ReturnType<Gateway['accounting']>> {
   const a = await until('accounting to settle', () => {
     const s = gateway.accounting();

@@ -120,10 +120,11 @@ spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, p
       sent: number;
       returned: number;
       failed: number;
+      released: number;
     };
     expect(stopped.inFlight).toBe(0);
     expect(stopped.reportsAbandoned).toBe(0);
-    expect(stopped.taken).toBe(stopped.sent + stopped.returned + stopped.failed);
+    expect(stopped.taken).toBe(stopped.sent + stopped.returned + stopped.failed + stopped.released);
     const sentInCore = ids.filter((id) => core.store.get(id)?.rec.deliver_time).length;
     expect(sentInCore).toBe(stopped.sent);
     expect(sentInCore).toBeLessThan(400);

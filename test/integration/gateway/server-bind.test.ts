@@ -39,6 +39,10 @@ function connectPartner(
   });
 }
 
+function bodies(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `to partner ${i}`);
+}
+
 describe('gateway server binds', () => {
   it('delivers the core messages for the partner as deliver_sm and posts its submit_sm to the core', async () => {
     stack = await startStack();
@@ -127,6 +131,44 @@ describe('gateway server binds', () => {
     expect(rec(core, second).deadletter).toBe(true);
     const a = await settledAccounting(gateway);
     expect(a).toMatchObject({ taken: 3, sent: 1, returned: 1, failed: 1 });
+  });
+
+  it('when the partner goes away, returns what it was sent and releases what it never saw', async () => {
+    stack = await startStack();
+    const { core, gateway } = stack;
+    gateway.setServerBinds([serverBind('partner1')]);
+    const silent = await connectPartner(gateway.smppPort as number, 'bind_receiver');
+    const seen: PDU[] = [];
+    silent.session.on('deliver_sm', (pdu: PDU) => seen.push(pdu)); // never answered
+    silent.session.on('enquire_link', (pdu: PDU) => silent.session.send(pdu.response()));
+    const ids = enqueue(core, 'partner1', bodies(25));
+    await until('window full', () =>
+      seen.length >= 10 && gateway.accounting().taken === 25 ? true : undefined,
+    );
+    silent.session.socket.destroy();
+    const a = await settledAccounting(gateway);
+    // What was written may have reached the handset: PUT, one attempt each (normally the window
+    // of 10; more if a response timeout freed slots first on a slow machine). The rest were
+    // never written: released, no attempt, ready for the next poll.
+    const written = seen.length;
+    expect(written).toBeLessThan(25);
+    expect(a).toMatchObject({ taken: 25, sent: 0, returned: written, failed: 0, released: 25 - written });
+    // (devcore scales the core's backoff down to milliseconds, so returned ones come back soon.)
+    const untouched = ids.filter(
+      (id) => core.store.get(id)?.retries === 0 && rec(core, id).deliver_after == null,
+    );
+    expect(untouched).toHaveLength(25 - written);
+    expect(ids.filter((id) => core.store.get(id)?.retries === 1)).toHaveLength(written);
+    expect(await stack.registry.metrics()).toMatch(
+      new RegExp(`smpp_messages_released_total\\{bind_name="partner1"[^}]*\\} ${25 - written}\\b`),
+    );
+
+    const back = await connectPartner(gateway.smppPort as number, 'bind_receiver');
+    back.session.on('deliver_sm', (pdu: PDU) => back.session.send(pdu.response()));
+    await until('all delivered', () => (ids.every((id) => rec(core, id).deliver_time) ? true : undefined));
+    // The released ones went out without ever being put back: still no attempt on them.
+    expect(untouched.filter((id) => core.store.get(id)?.retries === 0)).toHaveLength(25 - written);
+    expect(core.store.stats().duplicateSends).toBe(0);
   });
 
   it('answers a partner submit_sm with a temporary error while the core is down', async () => {

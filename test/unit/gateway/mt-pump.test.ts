@@ -215,7 +215,7 @@ describe('MtPump', () => {
     expect(seen.filter((x) => x === '2')).toHaveLength(1);
     expect(ids.size).toBe(0);
     const s = acct.snapshot();
-    expect(s.taken).toBe(s.sent + s.returned + s.failed);
+    expect(s.taken).toBe(s.sent + s.returned + s.failed + s.released);
     expect(s.sent).toBe(1);
     expect(s.failed).toBe(1);
     expect(s.returned).toBeGreaterThanOrEqual(1);
@@ -247,6 +247,36 @@ describe('MtPump', () => {
     await until(() => core.polls >= 4);
     expect(seen).toEqual(['1']);
     expect(core.calls).toEqual(['sent 1 x']);
+  });
+
+  it('tells the core nothing of a released message and takes it again on a later poll', async () => {
+    const core = new QueueCore([msg(1, 'mine')]);
+    const acct = new Accounting();
+    const ids = new InFlightIds();
+    let tries = 0;
+    const pump = new MtPump({
+      smscName: 'mine',
+      intervalMs: 5,
+      batch: 10,
+      core,
+      reporter: new Reporter(core, log),
+      acct,
+      inFlightIds: ids,
+      log,
+      canPoll: () => true,
+      deliver: async () =>
+        ++tries === 1
+          ? { outcome: 'released', reason: 'SMPP session stopped' }
+          : { outcome: 'sent', carrierId: 'x' },
+    });
+    pumps.push(pump);
+    pump.start();
+    await until(() => core.calls.length > 0);
+    // No PUT for the release: the only call is the later send.
+    expect(core.calls).toEqual(['sent 1 x']);
+    await until(() => pump.inFlight === 0);
+    expect(acct.snapshot()).toMatchObject({ taken: 2, sent: 1, released: 1, returned: 0, inFlight: 0 });
+    expect(ids.size).toBe(0);
   });
 
   it('does not poll while canPoll() is false and backs off while the core is down', async () => {
