@@ -53,6 +53,7 @@ export const CORE_ENDPOINTS = [
   'mark_failed',
   'post_message',
   'report_receipt',
+  'get_message',
   'heartbeat',
   'status',
 ] as const;
@@ -103,7 +104,12 @@ export interface Metrics {
   throttled: Counter<B>;
   /** Messages handed back to the core for a later retry (PUT). */
   messagesReturned: Counter<B>;
+  /** Messages never written to the peer, left in the core's queue without a retry attempt. */
   messagesReleased: Counter<B>;
+  /** Delivery receipts for partners' submit_sm, by how tracking ended (sent, expired, ...). */
+  partnerReceipts: Counter<B | 'result'>;
+  /** Partner submit_sm whose final state the gateway is still waiting for, or still has to send. */
+  partnerReceiptsPending: Gauge<B>;
   decodeErrors: Counter<B>;
   unmatchedReceipts: Counter<B>;
   /** Delivery receipts by outcome (delivered / failed / pending). */
@@ -322,6 +328,16 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
       labelNames: [...bindLabels, 'outcome'],
       registers,
     }),
+    partnerReceipts: new Counter({
+      name: 'smpp_partner_receipts_total',
+      help: 'Delivery receipts for partner submit_sm, by how tracking ended',
+      labelNames: [...bindLabels, 'result'],
+      registers,
+    }),
+    partnerReceiptsPending: gauge(
+      'smpp_partner_receipts_pending',
+      'Partner submit_sm with registered_delivery whose receipt is not sent yet',
+    ),
     serverSessions: gauge('smpp_server_sessions', 'Live partner sessions of a server bind on this pod'),
     coreApiRequests: hotCounterMetric(hot, {
       name: 'smpp_core_api_requests_total',
@@ -408,6 +424,18 @@ function uptimeKey(labels: BindLabels): string {
   return JSON.stringify(BIND_LABEL_NAMES.map((n) => labels[n]));
 }
 
+/** `result` label of smpp_partner_receipts_total. */
+export const PARTNER_RECEIPT_RESULTS = [
+  'sent', // delivered to the partner
+  'not_requested', // a final state the partner did not ask for (registered_delivery 2, delivered)
+  'refused', // the partner answered the receipt with a permanent error
+  'expired', // no final state, or no session to send it on, before the tracking age ran out
+  'unknown_message', // the core no longer has the message
+  'evicted', // more messages tracked than the limit: the oldest was dropped
+  'dropped', // the bind was removed or the gateway stopped
+] as const;
+export type PartnerReceiptResult = (typeof PARTNER_RECEIPT_RESULTS)[number];
+
 /** Removes every per-bind series of one bind (when the bind is deleted or its labels change). */
 export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
   const perBind = [
@@ -428,10 +456,12 @@ export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
     metrics.decodeErrors,
     metrics.unmatchedReceipts,
     metrics.serverSessions,
+    metrics.partnerReceiptsPending,
   ];
   for (const m of perBind) m.remove(labels);
   metrics.untrackUptime(labels);
   metrics.dropHot(labels);
   for (const outcome of ['delivered', 'failed', 'pending'])
     metrics.deliveryReceipts.remove({ ...labels, outcome });
+  for (const result of PARTNER_RECEIPT_RESULTS) metrics.partnerReceipts.remove({ ...labels, result });
 }

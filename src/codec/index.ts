@@ -40,5 +40,8 @@ export {
   outcomeOf,
   parseReceiptDate,
   MESSAGE_STATES,
+  STATE_CODES,
+  receiptState,
+  wantsReceipt,
 } from './receipt.js';
 export { addressFor, TON, NPI, SHORT_CODE_MAX_DIGITS } from './address.js';

@@ -28,6 +28,11 @@ export const MESSAGE_STATES: Readonly<Record<number, ReceiptState>> = {
   8: 'REJECTD',
 };
 
+/** The message_state TLV value of each state. */
+export const STATE_CODES: Readonly<Record<ReceiptState, number>> = Object.fromEntries(
+  Object.entries(MESSAGE_STATES).map(([code, state]) => [state, Number(code)]),
+) as Record<ReceiptState, number>;
+
 /** stat: spellings seen from carriers besides the Appendix B ones. */
 const STATE_ALIASES: Readonly<Record<string, ReceiptState>> = {
   DELIVRD: 'DELIVRD',
@@ -45,6 +50,25 @@ const STATE_ALIASES: Readonly<Record<string, ReceiptState>> = {
   REJECTED: 'REJECTD',
   ENROUTE: 'ENROUTE',
 };
+
+/** A stat as carriers spell it (DELIVRD, delivered, FAILED, ...), or undefined when unknown. */
+export function receiptState(s: string): ReceiptState | undefined {
+  return STATE_ALIASES[s.toUpperCase()];
+}
+
+const FINAL_FAILURES: ReadonlySet<ReceiptState> = new Set([
+  'EXPIRED',
+  'DELETED',
+  'UNDELIV',
+  'REJECTD',
+  'UNKNOWN',
+]);
+
+/** SMPP 3.4 §5.2.17: bits 0-1 of registered_delivery: 1 = on final outcome, 2 = on failure only. */
+export function wantsReceipt(registeredDelivery: number, s: ReceiptState): boolean {
+  const mode = registeredDelivery & 0x03;
+  return mode === 1 || (mode === 2 && FINAL_FAILURES.has(s));
+}
 
 /**
  * UNKNOWN is failed, not pending: in SMPP 3.4 it is a final state ("message is in invalid

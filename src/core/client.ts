@@ -241,6 +241,29 @@ export class CoreClient extends EventEmitter {
     await this.call('report_receipt', 'PATCH', messagePath(id), { body });
   }
 
+  /**
+   * GET /api/messages/{id}: one message as the core holds it now (a bare object or
+   * {status, data}); null when the core no longer has it (404).
+   */
+  async getMessage(id: string): Promise<Record<string, unknown> | null> {
+    try {
+      return await this.call(
+        'get_message',
+        'GET',
+        messagePath(id),
+        {},
+        (body) => {
+          const data = isRecord(body) && isRecord(body.data) ? body.data : body;
+          return isRecord(data) ? data : undefined;
+        },
+        'expected a message object',
+      );
+    } catch (err) {
+      if (err instanceof CoreError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
   /** POST /api/frontends: register / extend this frontend's registration (expires after 90 s). */
   async heartbeat(info: FrontendInfo): Promise<void> {
     const body: Record<string, unknown> = {

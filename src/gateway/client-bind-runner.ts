@@ -120,6 +120,7 @@ export class ClientBindRunner {
       m.disconnections,
       m.throttled,
       m.messagesReturned,
+      m.messagesReleased,
       m.decodeErrors,
       m.unmatchedReceipts,
     ])

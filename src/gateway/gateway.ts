@@ -20,6 +20,7 @@ import {
   type ServerSessionInfo,
 } from '../smpp/server-listener.js';
 import { Accounting, type AccountingSnapshot } from './accounting.js';
+import { PartnerReceipts, type PartnerReceiptsOptions } from './partner-receipts.js';
 import { CarrierIdMap, type CarrierIdMapOptions } from './carrier-id-map.js';
 import { ClientBindRunner } from './client-bind-runner.js';
 import { Reporter, type ReporterOptions } from './reporter.js';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   reporter?: ReporterOptions;
   /** Extra ClientSession options for every client bind (tests: short timeouts). */
   sessionOverrides?: Partial<ClientSessionOptions>;
+  /** Receipt tracking for partners' submit_sm (tests: short check delays). */
+  partnerReceipts?: Omit<PartnerReceiptsOptions, 'core' | 'deliver' | 'metrics' | 'log'>;
 }
 
 export interface GatewayAccounting extends AccountingSnapshot {
@@ -92,6 +95,7 @@ export class Gateway extends EventEmitter {
   readonly carrierIds: CarrierIdMap;
   private readonly reporter: Reporter;
   private listener: SmppListener | null = null;
+  private partnerReceipts: PartnerReceipts | null = null;
   private listenerPort: number | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatSoonTimer: NodeJS.Timeout | undefined;
@@ -132,14 +136,22 @@ export class Gateway extends EventEmitter {
         opts.tls = { cert: readFileSync(c.listenTlsCertFile), key: readFileSync(c.listenTlsKeyFile) };
       }
       const listener = new SmppListener(opts, this.log.child({ component: 'listener' }));
+      this.partnerReceipts = new PartnerReceipts({
+        core: this.core,
+        deliver: (key, fields) => listener.deliver(key, fields),
+        metrics: this.metrics,
+        log: this.log.child({ component: 'partner-receipts' }),
+        ...this.deps.partnerReceipts,
+      });
       listener.setSubmitHandler((entry, pdu) => {
         const slot = this.servers.get(entry.key);
         if (!slot) return Promise.resolve({ status: 0x08 });
         return slot.runner.onSubmit(pdu);
       });
-      listener.on('sessionBound', (info: ServerSessionInfo) =>
-        this.servers.get(info.key)?.runner.onSessionBound(info),
-      );
+      listener.on('sessionBound', (info: ServerSessionInfo) => {
+        this.servers.get(info.key)?.runner.onSessionBound(info);
+        if (info.bindType !== 'transmitter') this.partnerReceipts?.poke(info.key);
+      });
       listener.on('sessionClosed', (info: ServerSessionInfo, reason: string) =>
         this.servers.get(info.key)?.runner.onSessionClosed(info, reason),
       );
@@ -243,6 +255,7 @@ export class Gateway extends EventEmitter {
     for (const [key, slot] of this.servers) {
       if (!want.has(key)) {
         this.servers.delete(key);
+        this.partnerReceipts?.dropBind(key);
         this.retire(slot.runner, Promise.resolve(), true);
         this.emitStatus('SmppServerBind', slot.runner.bind, { phase: 'Pending' });
       }
@@ -263,6 +276,7 @@ export class Gateway extends EventEmitter {
         inFlightIds: this.inFlightIds,
         defaultPollIntervalMs: this.config.pollIntervalMs,
         nextReference: this.nextReference,
+        receipts: this.partnerReceipts,
         onStatus: (s) => {
           if (this.servers.get(key)?.runner === runner) this.emitStatus('SmppServerBind', b, s);
         },
@@ -448,6 +462,7 @@ export class Gateway extends EventEmitter {
       ...this.retiring,
       withDeadline(serverIdle, deadline - Date.now() - Math.min(1000, graceMs / 4)),
     ]);
+    this.partnerReceipts?.stop();
     if (this.listener) await this.listener.close(); // pending deliver_sm → returned, queued → released
     await this.reporter.drain(deadline);
     this.clients.clear();

@@ -16,6 +16,7 @@ import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
+import type { PartnerReceipts } from './partner-receipts.js';
 import type { Reporter } from './reporter.js';
 import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedServerBind } from './types.js';
 
@@ -43,6 +44,8 @@ export interface ServerBindRunnerDeps {
   inFlightIds: InFlightIds;
   defaultPollIntervalMs: number;
   nextReference: () => number;
+  /** Receipt tracking for submit_sm with registered_delivery; null without a listener. */
+  receipts?: PartnerReceipts | null;
   onStatus: (s: BindRuntimeStatus) => void;
 }
 
@@ -123,6 +126,7 @@ export class ServerBindRunner {
       m.disconnections,
       m.throttled,
       m.messagesReturned,
+      m.messagesReleased,
       m.decodeErrors,
       m.unmatchedReceipts,
     ])
@@ -277,6 +281,27 @@ export class ServerBindRunner {
     try {
       const { id } = await this.d.core.postMessage(msg);
       m.messagesReceived.labels(this.labels).inc();
+      const rd = typeof pdu.registered_delivery === 'number' ? pdu.registered_delivery : 0;
+      if ((rd & 0x03) !== 0 && this.d.receipts) {
+        this.d.receipts.track({
+          bindKey: this.key,
+          labels: this.labels,
+          coreId: id,
+          registeredDelivery: rd,
+          source: {
+            addr: msg.source_msisdn,
+            ton: octet(pdu.source_addr_ton),
+            npi: octet(pdu.source_addr_npi),
+          },
+          destination: {
+            addr: msg.destination_msisdn,
+            ton: octet(pdu.dest_addr_ton),
+            npi: octet(pdu.dest_addr_npi),
+          },
+          text: msg.message_body.slice(0, 20),
+          submittedAt: new Date(),
+        });
+      }
       return { status: 0, messageId: id };
     } catch (err) {
       if (err instanceof CoreError && !err.temporary) {
@@ -286,4 +311,8 @@ export class ServerBindRunner {
       return { status: SUBMIT_TEMPORARY_ERROR };
     }
   }
+}
+
+function octet(v: unknown): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255 ? v : 0;
 }

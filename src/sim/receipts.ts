@@ -1,4 +1,5 @@
 import { z } from 'zod';
+export { wantsReceipt } from '../codec/receipt.js';
 import { RECEIPT_STATS, type ReceiptStat } from './text.js';
 
 const stat = z.enum(RECEIPT_STATS as [ReceiptStat, ...ReceiptStat[]]);
@@ -45,18 +46,4 @@ export function outcomeFor(policy: ReceiptPolicy, destination: string): { stat: 
   const o = policy.byDestination[destination];
   if (o) return { stat: o.stat, err: o.err ?? (o.stat === 'DELIVRD' ? '000' : policy.err) };
   return { stat: policy.stat, err: policy.err };
-}
-
-const FINAL_FAILURES: ReadonlySet<ReceiptStat> = new Set([
-  'EXPIRED',
-  'DELETED',
-  'UNDELIV',
-  'REJECTD',
-  'UNKNOWN',
-]);
-
-/** SMPP 3.4 §5.2.17: bits 0-1 of registered_delivery: 1 = on final outcome, 2 = on failure only. */
-export function wantsReceipt(registeredDelivery: number, s: ReceiptStat): boolean {
-  const mode = registeredDelivery & 0x03;
-  return mode === 1 || (mode === 2 && FINAL_FAILURES.has(s));
 }

@@ -102,6 +102,8 @@ describe('metrics', () => {
     m.throttled.labels(client).inc();
     m.messagesReturned.labels(client).inc();
     m.messagesReleased.labels(client).inc();
+    m.partnerReceipts.labels({ ...client, result: 'sent' }).inc();
+    m.partnerReceiptsPending.labels(client).set(1);
     m.decodeErrors.labels(client).inc();
     m.unmatchedReceipts.labels(client).inc();
     m.deliveryReceipts.labels({ ...client, outcome: 'delivered' }).inc();
@@ -122,6 +124,8 @@ describe('metrics', () => {
       ['smpp_throttled_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_messages_returned_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_messages_released_total', 'counter', [...BIND_LABEL_NAMES]],
+      ['smpp_partner_receipts_total', 'counter', [...BIND_LABEL_NAMES, 'result']],
+      ['smpp_partner_receipts_pending', 'gauge', [...BIND_LABEL_NAMES]],
       ['smpp_decode_errors_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_unmatched_receipts_total', 'counter', [...BIND_LABEL_NAMES]],
       ['smpp_delivery_receipts_total', 'counter', [...BIND_LABEL_NAMES, 'outcome']],

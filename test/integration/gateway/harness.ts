@@ -87,6 +87,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     listener: { bindTimeoutMs: 2000, peerResponseTimeoutMs: 2000, enquireLinkIntervalMs: 1000 },
     reporter: { minDelayMs: 20, maxDelayMs: 200 },
     sessionOverrides: { responseTimeoutMs: 1500, reconnect: { minDelayMs: 50, maxDelayMs: 200 } },
+    partnerReceipts: { checkDelaysMs: [50, 100, 200], tickMs: 20 },
   });
   await gateway.start();
   return {
@@ -152,12 +153,12 @@ export function serverBind(name = 'partner1', spec: Partial<ServerBindSpecInput>
 
 export async function until<T>(
   what: string,
-  probe: () => T | undefined | false,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -4,6 +4,7 @@
 import smpp, { type PDU, type Session } from 'smpp';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  clientBind,
   enqueue,
   PARTNER_PASSWORD,
   rec,
@@ -169,6 +170,75 @@ describe('gateway server binds', () => {
     // The released ones went out without ever being put back: still no attempt on them.
     expect(untouched.filter((id) => core.store.get(id)?.retries === 0)).toHaveLength(25 - written);
     expect(core.store.stats().duplicateSends).toBe(0);
+  });
+
+  it('sends the partner a delivery receipt once its message is delivered or has failed', async () => {
+    stack = await startStack();
+    const { core, sim, gateway } = stack;
+    // The carrier refuses one number for good in its receipts.
+    sim.state.setReceiptPolicy({
+      delayMs: 20,
+      byDestination: { '447700900999': { stat: 'UNDELIV', err: '011' } },
+    });
+    gateway.setServerBinds([serverBind('partner1')]);
+    gateway.setClientBinds([clientBind(sim)]);
+    await until(
+      'carrier bound',
+      () => gateway.status('default', 'carrier1', 'SmppClientBind')?.phase === 'Bound',
+    );
+    const { session } = await connectPartner(gateway.smppPort as number, 'bind_transceiver');
+    const receipts: PDU[] = [];
+    session.on('deliver_sm', (pdu: PDU) => {
+      receipts.push(pdu);
+      session.send(pdu.response());
+    });
+    const submit = (destination: string, registered_delivery: number): Promise<string> =>
+      new Promise((resolve) =>
+        session.submit_sm(
+          {
+            source_addr: '447700900777',
+            destination_addr: destination,
+            registered_delivery,
+            short_message: Buffer.from(`to ${destination}`),
+          },
+          (pdu: PDU) => resolve(String(pdu.message_id)),
+        ),
+      );
+    const ok = await submit('447700900888', 1);
+    const bad = await submit('447700900999', 1);
+    const quiet = await submit('447700900888', 0); // no receipt asked
+    const failuresOnly = await submit('447700900888', 2); // delivered: no receipt
+    // The core routes the partner's messages to the carrier (devcore has no routing of its own).
+    for (const id of [ok, bad, quiet, failuresOnly]) core.store.patch(Number(id), { dest_smsc: 'carrier1' });
+
+    await until('two receipts', () => (receipts.length >= 2 ? true : undefined));
+    await until('nothing pending', async () =>
+      /smpp_partner_receipts_pending\{bind_name="partner1"[^}]*\} 0/.test(await stack!.registry.metrics())
+        ? true
+        : undefined,
+    );
+    expect(receipts).toHaveLength(2);
+    const byId = new Map(receipts.map((p) => [String(p.receipted_message_id), p]));
+    const delivered = byId.get(ok) as PDU;
+    const failed = byId.get(bad) as PDU;
+    expect(Number(delivered.esm_class) & 0x3c).toBe(0x04);
+    expect(delivered.message_state).toBe(2);
+    expect(delivered.source_addr).toBe('447700900888');
+    expect(delivered.destination_addr).toBe('447700900777');
+    const text = (p: PDU): string => {
+      const sm = p.short_message as { message?: unknown } | Buffer;
+      return Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm.message);
+    };
+    expect(text(delivered)).toMatch(
+      new RegExp(`^id:${ok} sub:001 dlvrd:001 .* stat:DELIVRD err:000 text:to 447700900888`),
+    );
+    expect(failed.message_state).toBe(5);
+    expect(text(failed)).toMatch(/stat:UNDELIV err:011/);
+    const metrics = await stack.registry.metrics();
+    expect(metrics).toMatch(/smpp_partner_receipts_total\{bind_name="partner1"[^}]*result="sent"\} 2/);
+    expect(metrics).toMatch(
+      /smpp_partner_receipts_total\{bind_name="partner1"[^}]*result="not_requested"\} 1/,
+    );
   });
 
   it('answers a partner submit_sm with a temporary error while the core is down', async () => {
