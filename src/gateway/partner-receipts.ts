@@ -40,7 +40,11 @@ export interface PartnerReceiptsOptions {
   deliver: (bindKey: string, fields: PduOptions) => Promise<PDU>;
   metrics: Metrics;
   log: Logger;
-  /** Waits between checks of one message; the last one repeats. Default 5 s, 15 s, 30 s, 1 min, 2 min, 5 min. */
+  /**
+   * Waits between checks of one message; the last one repeats. Default 5 s, 15 s, 30 s, 1, 2, 5,
+   * 10 and 30 min, then hourly: most receipts come within minutes, and a message whose carrier
+   * never sends one should not cost a request every few minutes for two days.
+   */
   checkDelaysMs?: number[];
   /** Give up on a message (no final state, or no session to send it on) after this long. Default 48 h. */
   maxAgeMs?: number;
@@ -135,7 +139,9 @@ export class PartnerReceipts {
 
   constructor(opts: PartnerReceiptsOptions) {
     this.o = opts;
-    this.delays = opts.checkDelaysMs ?? [5_000, 15_000, 30_000, 60_000, 120_000, 300_000];
+    this.delays = opts.checkDelaysMs ?? [
+      5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
+    ];
     this.maxAgeMs = opts.maxAgeMs ?? 48 * 3600_000;
     this.maxTracked = opts.maxTracked ?? 100_000;
     this.concurrency = opts.concurrency ?? 8;
