@@ -42,6 +42,7 @@ export {
   MESSAGE_STATES,
   STATE_CODES,
   receiptState,
+  smppAbsoluteTime,
   wantsReceipt,
 } from './receipt.js';
 export { addressFor, TON, NPI, SHORT_CODE_MAX_DIGITS } from './address.js';

@@ -165,6 +165,12 @@ function yymmddhhmm(d: Date): string {
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
 }
 
+/** SMPP 3.4 §7.1.1 absolute time in UTC: YYMMDDhhmmss, tenths, quarter hours from UTC, "+". */
+export function smppAbsoluteTime(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${yymmddhhmm(d)}${p(d.getUTCSeconds())}${Math.floor(d.getUTCMilliseconds() / 100)}00+`;
+}
+
 /** The SMPP 3.4 Appendix B text: id sub dlvrd submit date done date stat err text (text cut to 20 characters). */
 export function formatReceipt(r: DeliveryReceipt, now: Date = new Date()): string {
   const pad3 = (s: string | undefined, dflt: string): string => (s ?? dflt).padStart(3, '0');

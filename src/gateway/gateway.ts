@@ -148,6 +148,11 @@ export class Gateway extends EventEmitter {
         if (!slot) return Promise.resolve({ status: 0x08 });
         return slot.runner.onSubmit(pdu);
       });
+      listener.setQueryHandler((entry, pdu) => {
+        const slot = this.servers.get(entry.key);
+        if (!slot) return Promise.resolve({ status: 0x08 });
+        return slot.runner.onQuery(pdu);
+      });
       listener.on('sessionBound', (info: ServerSessionInfo) => {
         this.servers.get(info.key)?.runner.onSessionBound(info);
         if (info.bindType !== 'transmitter') this.partnerReceipts?.poke(info.key);

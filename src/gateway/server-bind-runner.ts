@@ -5,6 +5,7 @@
  * Its submit_sm become core messages; the submit_sm_resp carries the core's id.
  */
 import type { PDU, PduOptions } from 'smpp';
+import { smppAbsoluteTime, STATE_CODES } from '../codec/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
@@ -16,7 +17,7 @@ import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
-import type { PartnerReceipts } from './partner-receipts.js';
+import { finalStateOf, type PartnerReceipts } from './partner-receipts.js';
 import type { Reporter } from './reporter.js';
 import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedServerBind } from './types.js';
 
@@ -264,6 +265,36 @@ export class ServerBindRunner {
     const d = failedDecision(ids.length === 0 ? failures : failures.map((f) => ({ ...f, unsent: false })));
     this.log.debug({ messageId: msg.id, err: d.reason, outcome: d.outcome }, 'deliver_sm to partner failed');
     return d;
+  }
+
+  // ---- query_sm: partner asks for a message's state ------------------------------------------
+
+  async onQuery(pdu: PDU): Promise<{ status: number; fields?: PduOptions }> {
+    const id = typeof pdu.message_id === 'string' ? pdu.message_id.trim() : '';
+    if (id === '') return { status: Status.ESME_RINVMSGID };
+    let m: Record<string, unknown> | null;
+    try {
+      m = await this.d.core.getMessage(id);
+    } catch (err) {
+      this.log.debug({ messageId: id, err: (err as Error).message }, 'query_sm: core check failed');
+      return { status: Status.ESME_RQUERYFAIL };
+    }
+    // Only the partner that submitted a message may ask about it (the provider notes' rule), so
+    // one partner cannot probe another's traffic by id.
+    if (m === null || m.source_smsc !== this.bind.spec.smscName) {
+      this.log.debug({ messageId: id }, 'query_sm for a message this partner did not submit');
+      return { status: Status.ESME_RINVMSGID };
+    }
+    const f = finalStateOf(m, new Date());
+    return {
+      status: 0,
+      fields: {
+        message_id: id,
+        final_date: f ? smppAbsoluteTime(f.doneAt) : '',
+        message_state: STATE_CODES[f ? f.state : 'ENROUTE'],
+        error_code: f && /^\d+$/.test(f.err) && Number(f.err) <= 255 ? Number(f.err) : 0,
+      },
+    };
   }
 
   // ---- MO: partner → core ------------------------------------------------------------------

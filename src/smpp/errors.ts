@@ -29,9 +29,11 @@ export const Status = {
   ESME_RBINDFAIL: 0x0d,
   ESME_RINVPASWD: 0x0e,
   ESME_RINVSYSID: 0x0f,
+  ESME_RINVMSGID: 0x0c,
   ESME_RMSGQFUL: 0x14,
   ESME_RTHROTTLED: 0x58,
   ESME_RX_T_APPN: 0x64,
+  ESME_RQUERYFAIL: 0x67,
 } as const;
 
 // Codes meaning "the request was fine, the peer could not take it now": the caller should

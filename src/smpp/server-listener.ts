@@ -68,6 +68,13 @@ export type PartnerSubmitHandler = (
   session: ServerSessionInfo,
 ) => Promise<InboundResult>;
 
+/** Answers a partner's query_sm: a status, and on success the query_sm_resp fields. */
+export type PartnerQueryHandler = (
+  bind: ServerBindEntry,
+  pdu: PDU,
+  session: ServerSessionInfo,
+) => Promise<{ status: number; fields?: PduOptions }>;
+
 /** Why a partner's bind was refused, as a metric label. */
 export type BindRejectionCode =
   | 'unknown_system_id'
@@ -235,6 +242,7 @@ export class SmppListener extends EventEmitter {
   private binds = new Map<string, BindState>();
   private bySystemId = new Map<string, BindState[]>();
   private handler: PartnerSubmitHandler | null = null;
+  private queryHandler: PartnerQueryHandler | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private nextConnId = 1;
   private closing: Promise<void> | null = null;
@@ -370,6 +378,10 @@ export class SmppListener extends EventEmitter {
 
   setSubmitHandler(h: PartnerSubmitHandler): void {
     this.handler = h;
+  }
+
+  setQueryHandler(h: PartnerQueryHandler): void {
+    this.queryHandler = h;
   }
 
   sessions(key?: string): ServerSessionInfo[] {
@@ -549,6 +561,9 @@ export class SmppListener extends EventEmitter {
     switch (cmd) {
       case 'submit_sm':
         this.onSubmit(c, pdu);
+        return;
+      case 'query_sm':
+        this.onQuery(c, pdu);
         return;
       case 'enquire_link':
         c.write(pdu.response().toBuffer());
@@ -751,6 +766,39 @@ export class SmppListener extends EventEmitter {
           'partner submit_sm handler failed',
         );
         if (!c.closed) c.write(pdu.response({ command_status: Status.ESME_RSYSERR }).toBuffer());
+      },
+    );
+  }
+
+  /** SMPP 3.4 §4.8: the partner asks for the state of a message it submitted. */
+  private onQuery(c: Conn, pdu: PDU): void {
+    const bs = c.bind;
+    const info = c.info;
+    if (!bs || !info) return;
+    if (c.bindType === 'receiver') {
+      c.write(pdu.response({ command_status: Status.ESME_RINVBNDSTS }).toBuffer());
+      return;
+    }
+    const h = this.queryHandler;
+    if (!h) {
+      c.write(pdu.response({ command_status: Status.ESME_RINVCMDID }).toBuffer());
+      return;
+    }
+    let p: Promise<{ status: number; fields?: PduOptions }>;
+    try {
+      p = h(bs.entry, pdu, info);
+    } catch (err) {
+      p = Promise.reject(err as Error);
+    }
+    p.then(
+      (res) => {
+        if (c.closed) return;
+        const opts: PduOptions = res.status !== 0 ? { command_status: res.status } : (res.fields ?? {});
+        c.write(pdu.response(opts).toBuffer());
+      },
+      (err: unknown) => {
+        this.log.warn({ key: bs.entry.key, err: (err as Error)?.message }, 'partner query_sm handler failed');
+        if (!c.closed) c.write(pdu.response({ command_status: Status.ESME_RQUERYFAIL }).toBuffer());
       },
     );
   }

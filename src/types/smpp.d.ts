@@ -95,6 +95,7 @@ declare module 'smpp' {
     bind_receiver(options: PduOptions, responseCallback?: ResponseCallback): boolean;
     submit_sm(options: PduOptions, responseCallback?: ResponseCallback): boolean;
     deliver_sm(options: PduOptions, responseCallback?: ResponseCallback): boolean;
+    query_sm(options: PduOptions, responseCallback?: ResponseCallback): boolean;
     enquire_link(options?: PduOptions | ResponseCallback, responseCallback?: ResponseCallback): boolean;
     unbind(options?: PduOptions | ResponseCallback, responseCallback?: ResponseCallback): boolean;
     generic_nack(options?: PduOptions): boolean;

@@ -172,7 +172,7 @@ describe('gateway server binds', () => {
     expect(core.store.stats().duplicateSends).toBe(0);
   });
 
-  it('sends the partner a delivery receipt once its message is delivered or has failed', async () => {
+  it('sends the partner a delivery receipt once its message is delivered or has failed, and answers query_sm', async () => {
     stack = await startStack();
     const { core, sim, gateway } = stack;
     // The carrier refuses one number for good in its receipts.
@@ -204,7 +204,12 @@ describe('gateway server binds', () => {
           (pdu: PDU) => resolve(String(pdu.message_id)),
         ),
       );
+    const query = (message_id: string): Promise<PDU> =>
+      new Promise((resolve) => session.query_sm({ message_id }, resolve));
     const ok = await submit('447700900888', 1);
+    // Still queued in the core: en route, no final date.
+    const early = await query(ok);
+    expect(early).toMatchObject({ command_status: 0, message_id: ok, message_state: 1 });
     const bad = await submit('447700900999', 1);
     const quiet = await submit('447700900888', 0); // no receipt asked
     const failuresOnly = await submit('447700900888', 2); // delivered: no receipt
@@ -239,6 +244,15 @@ describe('gateway server binds', () => {
     expect(metrics).toMatch(
       /smpp_partner_receipts_total\{bind_name="partner1"[^}]*result="not_requested"\} 1/,
     );
+
+    // query_sm (the "active" way): the same states, and only for the partner's own messages.
+    const late = await query(ok);
+    expect(late).toMatchObject({ command_status: 0, message_state: 2 });
+    expect(late.final_date).toBeInstanceOf(Date);
+    expect(await query(bad)).toMatchObject({ command_status: 0, message_state: 5, error_code: 11 });
+    const [foreign] = enqueue(core, 'carrier1', ['not submitted by the partner']) as [number];
+    expect((await query(String(foreign))).command_status).toBe(0x0c); // ESME_RINVMSGID
+    expect((await query('999999')).command_status).toBe(0x0c);
   });
 
   it('answers a partner submit_sm with a temporary error while the core is down', async () => {

@@ -5,6 +5,10 @@ import {
   isReceipt,
   outcomeOf,
   parseReceipt,
+  receiptState,
+  smppAbsoluteTime,
+  STATE_CODES,
+  wantsReceipt,
   type ReceiptState,
 } from '../../../src/codec/index.js';
 
@@ -140,6 +144,27 @@ describe('formatReceipt', () => {
     ).toBe(
       `id:m1 sub:001 dlvrd:000 submit date:2601020304 done date:2601020304 stat:UNDELIV err:000 text:${'x'.repeat(20)}`,
     );
+  });
+});
+
+describe('registered_delivery, states and times', () => {
+  it('asks for a receipt on any final state (1) or on failures only (2), never with 0', () => {
+    expect(wantsReceipt(1, 'DELIVRD')).toBe(true);
+    expect(wantsReceipt(2, 'DELIVRD')).toBe(false);
+    expect(wantsReceipt(2, 'UNDELIV')).toBe(true);
+    expect(wantsReceipt(0x11, 'DELIVRD')).toBe(true); // SME acknowledgement bits do not matter
+    expect(wantsReceipt(0, 'UNDELIV')).toBe(false);
+  });
+
+  it('reads carrier spellings and maps states to message_state codes', () => {
+    expect(receiptState('delivered')).toBe('DELIVRD');
+    expect(receiptState('FAILED')).toBe('UNDELIV');
+    expect(receiptState('nonsense')).toBeUndefined();
+    expect(STATE_CODES).toMatchObject({ ENROUTE: 1, DELIVRD: 2, EXPIRED: 3, UNDELIV: 5, REJECTD: 8 });
+  });
+
+  it('writes SMPP absolute time in UTC', () => {
+    expect(smppAbsoluteTime(new Date('2026-11-23T10:04:05.678Z'))).toBe('261123100405600+');
   });
 });
 
