@@ -191,6 +191,18 @@ export class CoreClient extends EventEmitter {
     });
   }
 
+  /**
+   * A partner (server bind) acknowledged the deliver_sm: no receipt will ever follow, since the
+   * partner is the message's destination, so it is delivered now (status delivered, delivered_at),
+   * as well as out of the queue (deliver_time). Counted as mark_sent.
+   */
+  async markDelivered(id: string, messageId: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.call('mark_sent', 'PATCH', messagePath(id), {
+      body: { status: 'delivered', deliver_time: now, delivered_at: now, smsc_message_id: messageId },
+    });
+  }
+
   /** Temporary failure: PUT /api/messages/{id} (no body: the core adds an attempt and sets deliver_after). */
   async returnForRetry(id: string, reason: string): Promise<void> {
     await this.call('return_for_retry', 'PUT', messagePath(id), {});

@@ -15,7 +15,7 @@ import { Status } from '../smpp/errors.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
 import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
-import { MtPump, type Decision } from './mt-pump.js';
+import { MtPump, type Decision, type MtPumpOptions } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
 import { finalStateOf, type PartnerReceipts } from './partner-receipts.js';
 import type { Reporter } from './reporter.js';
@@ -107,6 +107,15 @@ export class ServerBindRunner {
     return this.pump?.inFlight ?? 0;
   }
 
+  /** The core as the pump sees it: a partner's acknowledgement is the message's delivery. */
+  private readonly pumpCore: MtPumpOptions['core'] = {
+    poll: (smsc) => this.d.core.poll(smsc),
+    markSent: (id, messageId) => this.d.core.markDelivered(id, messageId),
+    returnForRetry: (id, reason) => this.d.core.returnForRetry(id, reason),
+    markFailed: (id, reason) => this.d.core.markFailed(id, reason),
+    retryDelayMs: () => this.d.core.retryDelayMs(),
+  };
+
   start(): void {
     const s = this.bind.spec;
     const m = this.d.metrics;
@@ -141,7 +150,7 @@ export class ServerBindRunner {
         batch,
         // With a backlog in the core: up to ten seconds of sending at the TPS limit.
         maxBatch: Math.min(10_000, Math.max(batch, s.tpsLimit * 10)),
-        core: this.d.core,
+        core: this.pumpCore,
         reporter: this.d.reporter,
         acct: this.acct,
         inFlightIds: this.d.inFlightIds,

@@ -67,6 +67,11 @@ describe('gateway server binds', () => {
     enqueue(core, 'someone_else', ['not for the partner']);
     await until('three deliver_sm', () => (received.length >= 3 ? true : undefined));
     await until('marked sent', () => (ids.every((id) => rec(core, id).deliver_time) ? true : undefined));
+    // The partner is the destination: its acknowledgement is the delivery, no receipt follows.
+    for (const id of ids) {
+      expect(rec(core, id)).toMatchObject({ status: 'delivered' });
+      expect(rec(core, id).delivered_at).toBeTruthy();
+    }
     const texts = received.map((p) => {
       const sm = p.short_message as { message?: unknown } | Buffer;
       return Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm.message);
