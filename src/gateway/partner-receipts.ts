@@ -161,8 +161,8 @@ export class PartnerReceipts {
       this.entries.delete(oldestKey);
       this.finish(oldest, 'evicted');
     }
+    if (!this.entries.has(key)) this.o.metrics.partnerReceiptsPending.labels(t.labels).inc();
     this.entries.set(key, { ...t, due: Date.now() + (this.delays[0] ?? 0), checks: 0, busy: false });
-    this.o.metrics.partnerReceiptsPending.labels(t.labels).inc();
   }
 
   /** A partner session is up again: send what waited for one now rather than at the next check. */
@@ -230,13 +230,13 @@ export class PartnerReceipts {
         this.later(e);
         return;
       }
+      if (this.entries.get(key) !== e) return; // dropped meanwhile (bind removed, stop)
       if (m === null) {
-        this.entries.delete(key);
         this.o.log.warn(
           { bind: e.bindKey, messageId: e.coreId },
           'partner receipt: the core no longer has the message',
         );
-        this.finish(e, 'unknown_message');
+        this.end(key, e, 'unknown_message');
         return;
       }
       const f = finalStateOf(m, new Date());
@@ -246,8 +246,7 @@ export class PartnerReceipts {
       }
       e.final = f;
       if (!wantsReceipt(e.registeredDelivery, f.state)) {
-        this.entries.delete(key);
-        this.finish(e, 'not_requested');
+        this.end(key, e, 'not_requested');
         return;
       }
     }
@@ -256,20 +255,25 @@ export class PartnerReceipts {
     } catch (err) {
       const c = classify(err);
       if (c.permanent) {
-        this.entries.delete(key);
         this.o.log.warn(
           { bind: e.bindKey, messageId: e.coreId, err: c.reason },
           'partner refused a delivery receipt',
         );
-        this.finish(e, 'refused');
+        this.end(key, e, 'refused');
         return;
       }
       // No receiver session right now, or a passing refusal: the partner gets it later.
       this.later(e);
       return;
     }
+    this.end(key, e, 'sent');
+  }
+
+  /** Ends tracking once: an entry dropped meanwhile (bind removed, stop) is not counted twice. */
+  private end(key: string, e: Entry, result: PartnerReceiptResult): void {
+    if (this.entries.get(key) !== e) return;
     this.entries.delete(key);
-    this.finish(e, 'sent');
+    this.finish(e, result);
   }
 
   private later(e: Entry): void {

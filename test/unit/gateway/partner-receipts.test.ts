@@ -186,6 +186,21 @@ describe('PartnerReceipts', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('counts a message dropped while its check is on its way once, as dropped', async () => {
+    const { core, metrics, sent, receipts, result } = setup();
+    let answer: (m: Record<string, unknown>) => void = () => undefined;
+    core.getMessage = () => new Promise((r) => (answer = r));
+    receipts.track(submit('1'));
+    receipts.tick(Date.now() + 1);
+    receipts.dropBind('default/partner1');
+    answer({ status: 'delivered' });
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(0);
+    expect(await result('dropped')).toBe(1);
+    expect(await result('sent')).toBe(0);
+    expect((await metrics.partnerReceiptsPending.get()).values[0]?.value).toBe(0);
+  });
+
   it('counts what it gives up on: refused, unknown to the core, too old, evicted, dropped', async () => {
     const { core, receipts, settle, result, failWith } = setup({ maxTracked: 2, maxAgeMs: 60_000 });
     core.messages.set('1', { status: 'delivered' });
