@@ -579,7 +579,14 @@ export class SmppListener extends EventEmitter {
       case 'outbind':
         return;
       default:
-        c.write(pdu.response({ command_status: Status.ESME_RINVCMDID }).toBuffer());
+        // cancel_sm, replace_sm, submit_multi, data_sm, ...: the seeds' providers answer what
+        // they do not support with generic_nack ESME_RINVCMDID.
+        c.write(
+          new PduClass('generic_nack', {
+            sequence_number: pdu.sequence_number,
+            command_status: Status.ESME_RINVCMDID,
+          }).toBuffer(),
+        );
     }
   }
 

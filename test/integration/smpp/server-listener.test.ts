@@ -113,7 +113,7 @@ function bind(
 
 function request(
   p: Partner,
-  command: 'submit_sm' | 'enquire_link' | 'query_sm',
+  command: 'submit_sm' | 'enquire_link' | 'query_sm' | 'cancel_sm' | 'data_sm',
   fields: Record<string, unknown> = {},
 ): Promise<PDU> {
   return new Promise((resolve) => p.session.send(new smpp.PDU(command, fields as never), resolve));
@@ -288,6 +288,17 @@ describe('SmppListener: connection rules', () => {
     const nack = p.received.find((r) => r.command === 'generic_nack');
     expect(nack?.command_status).toBe(0x03);
     expect(nack?.sequence_number).toBe(77);
+  });
+
+  it('answers commands it does not support (cancel_sm, data_sm) with generic_nack ESME_RINVCMDID', async () => {
+    const { port } = await listener();
+    const p = await partner(port);
+    expect((await bind(p, 'transceiver')).command_status).toBe(0);
+    for (const cmd of ['cancel_sm', 'data_sm'] as const) {
+      const r = await request(p, cmd, { message_id: '1', source_addr: '1', destination_addr: '2' });
+      expect(r).toMatchObject({ command: 'generic_nack', command_status: 0x03 });
+    }
+    expect((await request(p, 'enquire_link')).command_status).toBe(0); // the session carries on
   });
 
   it('drops a partner that does not answer deliver_sm within peerResponseTimeoutMs', async () => {
