@@ -436,11 +436,9 @@ export const PARTNER_RECEIPT_RESULTS = [
 ] as const;
 export type PartnerReceiptResult = (typeof PARTNER_RECEIPT_RESULTS)[number];
 
-/** Removes every per-bind series of one bind (when the bind is deleted or its labels change). */
-export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
-  const perBind = [
-    metrics.connectionStatus,
-    metrics.uptimeSeconds,
+/** The per-bind counters (labels: the bind's only). */
+function bindCounters(metrics: Metrics): Counter<BindLabelName>[] {
+  return [
     metrics.messagesSent,
     metrics.messagesReceived,
     metrics.deliveryFailures,
@@ -448,13 +446,30 @@ export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
     metrics.bindFailures,
     metrics.connectionAttempts,
     metrics.disconnections,
-    metrics.submitLatency,
-    metrics.inflightMessages,
     metrics.throttled,
     metrics.messagesReturned,
     metrics.messagesReleased,
     metrics.decodeErrors,
     metrics.unmatchedReceipts,
+  ];
+}
+
+/**
+ * Creates a bind's counters at 0, so rate() and absent-based alerts work before its first
+ * event.
+ */
+export function zeroBindCounters(metrics: Metrics, labels: BindLabels): void {
+  for (const c of bindCounters(metrics)) c.labels(labels).inc(0);
+}
+
+/** Removes every per-bind series of one bind (when the bind is deleted or its labels change). */
+export function removeBindSeries(metrics: Metrics, labels: BindLabels): void {
+  const perBind = [
+    ...bindCounters(metrics),
+    metrics.connectionStatus,
+    metrics.uptimeSeconds,
+    metrics.submitLatency,
+    metrics.inflightMessages,
     metrics.serverSessions,
     metrics.partnerReceiptsPending,
   ];

@@ -8,7 +8,14 @@ import { parseDuration } from '../api/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import { makeBindLabels, type BindLabels, type HotCounter, type HotGauge, type Metrics } from '../metrics.js';
+import {
+  makeBindLabels,
+  zeroBindCounters,
+  type BindLabels,
+  type HotCounter,
+  type HotGauge,
+  type Metrics,
+} from '../metrics.js';
 import { ClientSession, type ClientSessionOptions, type InboundResult } from '../smpp/client-session.js';
 import { SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
@@ -109,22 +116,7 @@ export class ClientBindRunner {
     const m = this.d.metrics;
     m.connectionStatus.labels(this.labels).set(0);
     this.inflight.set(0);
-    // Every series exists from the start, so rate() and absent-based alerts work before the first event.
-    for (const c of [
-      m.messagesSent,
-      m.messagesReceived,
-      m.deliveryFailures,
-      m.bindSuccess,
-      m.bindFailures,
-      m.connectionAttempts,
-      m.disconnections,
-      m.throttled,
-      m.messagesReturned,
-      m.messagesReleased,
-      m.decodeErrors,
-      m.unmatchedReceipts,
-    ])
-      c.labels(this.labels).inc(0);
+    zeroBindCounters(m, this.labels);
     this.untrackUptime = m.trackUptime(this.labels, () => this.current.boundSince);
     if (s.suspend) {
       this.setStatus({ phase: 'Suspended' });

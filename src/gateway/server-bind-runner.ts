@@ -9,7 +9,13 @@ import { smppAbsoluteTime, STATE_CODES } from '../codec/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
-import { makeBindLabels, type BindLabels, type HotCounter, type Metrics } from '../metrics.js';
+import {
+  makeBindLabels,
+  zeroBindCounters,
+  type BindLabels,
+  type HotCounter,
+  type Metrics,
+} from '../metrics.js';
 import type { InboundResult } from '../smpp/client-session.js';
 import { Status } from '../smpp/errors.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
@@ -125,22 +131,7 @@ export class ServerBindRunner {
     const inflight = m.hotGauge(m.inflightMessages, this.labels);
     const sent = m.hotCounter(m.messagesSent, this.labels);
     inflight.set(0);
-    // Every series exists from the start, so rate() and absent-based alerts work before the first event.
-    for (const c of [
-      m.messagesSent,
-      m.messagesReceived,
-      m.deliveryFailures,
-      m.bindSuccess,
-      m.bindFailures,
-      m.connectionAttempts,
-      m.disconnections,
-      m.throttled,
-      m.messagesReturned,
-      m.messagesReleased,
-      m.decodeErrors,
-      m.unmatchedReceipts,
-    ])
-      c.labels(this.labels).inc(0);
+    zeroBindCounters(m, this.labels);
     if (!s.suspend) {
       const interval = s.queueCheckInterval ?? this.d.defaultPollIntervalMs;
       const batch = Math.min(10_000, Math.max(32, Math.ceil((2 * s.tpsLimit * interval) / 1000)));

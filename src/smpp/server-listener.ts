@@ -736,14 +736,22 @@ export class SmppListener extends EventEmitter {
     this.emit('sessionBound', c.info);
   }
 
-  private onSubmit(c: Conn, pdu: PDU): void {
+  /** The session's bind, when it may send requests (not a receiver); else answers for it. */
+  private transmitter(c: Conn, pdu: PDU): { bs: BindState; info: ServerSessionInfo } | null {
     const bs = c.bind;
     const info = c.info;
-    if (!bs || !info) return;
+    if (!bs || !info) return null;
     if (c.bindType === 'receiver') {
       c.write(pdu.response({ command_status: Status.ESME_RINVBNDSTS }).toBuffer());
-      return;
+      return null;
     }
+    return { bs, info };
+  }
+
+  private onSubmit(c: Conn, pdu: PDU): void {
+    const t = this.transmitter(c, pdu);
+    if (!t) return;
+    const { bs, info } = t;
     if (bs.inbound && bs.inbound.take() > 0) {
       c.write(pdu.response({ command_status: Status.ESME_RTHROTTLED }).toBuffer());
       if (this.listenerCount('submitThrottled') > 0) this.emit('submitThrottled', info);
@@ -754,58 +762,50 @@ export class SmppListener extends EventEmitter {
       c.write(pdu.response({ command_status: Status.ESME_RSYSERR }).toBuffer());
       return;
     }
-    let p: Promise<InboundResult>;
-    try {
-      p = h(bs.entry, pdu, info);
-    } catch (err) {
-      p = Promise.reject(err as Error);
-    }
-    p.then(
-      (res) => {
-        if (c.closed) return;
-        const opts: PduOptions =
-          res.status !== 0 ? { command_status: res.status } : { message_id: res.messageId ?? '' };
-        c.write(pdu.response(opts).toBuffer());
+    this.answerWith(
+      c,
+      pdu,
+      async () => {
+        const res = await h(bs.entry, pdu, info);
+        return res.status !== 0 ? { command_status: res.status } : { message_id: res.messageId ?? '' };
       },
-      (err: unknown) => {
-        this.log.warn(
-          { key: bs.entry.key, err: (err as Error)?.message },
-          'partner submit_sm handler failed',
-        );
-        if (!c.closed) c.write(pdu.response({ command_status: Status.ESME_RSYSERR }).toBuffer());
-      },
+      Status.ESME_RSYSERR,
     );
   }
 
   /** SMPP 3.4 §4.8: the partner asks for the state of a message it submitted. */
   private onQuery(c: Conn, pdu: PDU): void {
-    const bs = c.bind;
-    const info = c.info;
-    if (!bs || !info) return;
-    if (c.bindType === 'receiver') {
-      c.write(pdu.response({ command_status: Status.ESME_RINVBNDSTS }).toBuffer());
-      return;
-    }
+    const t = this.transmitter(c, pdu);
+    if (!t) return;
+    const { bs, info } = t;
     const h = this.queryHandler;
     if (!h) {
       c.write(pdu.response({ command_status: Status.ESME_RINVCMDID }).toBuffer());
       return;
     }
-    let p: Promise<{ status: number; fields?: PduOptions }>;
-    try {
-      p = h(bs.entry, pdu, info);
-    } catch (err) {
-      p = Promise.reject(err as Error);
-    }
-    p.then(
-      (res) => {
-        if (c.closed) return;
-        const opts: PduOptions = res.status !== 0 ? { command_status: res.status } : (res.fields ?? {});
-        c.write(pdu.response(opts).toBuffer());
+    this.answerWith(
+      c,
+      pdu,
+      async () => {
+        const res = await h(bs.entry, pdu, info);
+        return res.status !== 0 ? { command_status: res.status } : (res.fields ?? {});
+      },
+      Status.ESME_RQUERYFAIL,
+    );
+  }
+
+  /** Answers `pdu` with what `run` resolves to; a handler that fails gets `failStatus`, logged. */
+  private answerWith(c: Conn, pdu: PDU, run: () => Promise<PduOptions>, failStatus: number): void {
+    run().then(
+      (opts) => {
+        if (!c.closed) c.write(pdu.response(opts).toBuffer());
       },
       (err: unknown) => {
-        this.log.warn({ key: bs.entry.key, err: (err as Error)?.message }, 'partner query_sm handler failed');
-        if (!c.closed) c.write(pdu.response({ command_status: Status.ESME_RQUERYFAIL }).toBuffer());
+        this.log.warn(
+          { key: c.bind?.entry.key, err: (err as Error)?.message },
+          `partner ${pdu.command} handler failed`,
+        );
+        if (!c.closed) c.write(pdu.response({ command_status: failStatus }).toBuffer());
       },
     );
   }
