@@ -3,7 +3,7 @@ import type { CoreMessage } from '../../../src/core/index.js';
 import { CoreError } from '../../../src/core/index.js';
 import { createLogger } from '../../../src/log.js';
 import { Accounting } from '../../../src/gateway/accounting.js';
-import { MtPump, type Decision } from '../../../src/gateway/mt-pump.js';
+import { MtPump, type Decision, type MtPumpOptions } from '../../../src/gateway/mt-pump.js';
 import { Reporter } from '../../../src/gateway/reporter.js';
 import { InFlightIds } from '../../../src/gateway/types.js';
 
@@ -63,6 +63,25 @@ afterEach(() => {
   for (const p of pumps.splice(0)) p.stop();
 });
 
+/** A pump on `core` with this file's usual settings; stopped after each test. */
+function pumpOn(
+  core: QueueCore,
+  o: Partial<MtPumpOptions> & Pick<MtPumpOptions, 'intervalMs' | 'batch' | 'deliver'>,
+): MtPump {
+  const pump = new MtPump({
+    smscName: 'mine',
+    core,
+    reporter: new Reporter(core, log),
+    acct: new Accounting(),
+    inFlightIds: new InFlightIds(),
+    log,
+    canPoll: () => true,
+    ...o,
+  });
+  pumps.push(pump);
+  return pump;
+}
+
 function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   return new Promise((resolve, reject) => {
@@ -91,17 +110,11 @@ describe('MtPump', () => {
     };
     let holding = 0;
     let most = 0;
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 5,
       batch: 20,
       ...(maxBatch === undefined ? {} : { maxBatch }),
       core,
-      reporter: new Reporter(core, log),
-      acct: new Accounting(),
-      inFlightIds: new InFlightIds(),
-      log,
-      canPoll: () => true,
       deliver: async () => {
         most = Math.max(most, ++holding);
         await new Promise((r) => setImmediate(r));
@@ -109,7 +122,6 @@ describe('MtPump', () => {
         return { outcome: 'sent', carrierId: 'c' };
       },
     });
-    pumps.push(pump);
     pump.start();
     await until(() => core.queue.size === 0, 20_000);
     await until(() => pump.inFlight === 0);
@@ -140,22 +152,16 @@ describe('MtPump', () => {
     const acct = new Accounting();
     const delivered: string[] = [];
     const pending: ((d: Decision) => void)[] = [];
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 5,
       batch: 8,
       core,
-      reporter: new Reporter(core, log),
       acct,
-      inFlightIds: new InFlightIds(),
-      log,
-      canPoll: () => true,
       deliver: (m) => {
         delivered.push(m.id);
         return new Promise((r) => pending.push(r));
       },
     });
-    pumps.push(pump);
     pump.start();
     await until(() => delivered.length === 8);
     // Polls keep coming back with the same messages: none may be taken again.
@@ -188,16 +194,13 @@ describe('MtPump', () => {
     const acct = new Accounting();
     const seen: string[] = [];
     const ids = new InFlightIds();
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 5,
       batch: 10,
       core,
       reporter: new Reporter(core, log, { minDelayMs: 5, maxDelayMs: 20 }),
       acct,
       inFlightIds: ids,
-      log,
-      canPoll: () => true,
       deliver: async (m) => {
         seen.push(m.id);
         if (m.id === '1') return { outcome: 'sent', carrierId: 'c1' };
@@ -205,7 +208,6 @@ describe('MtPump', () => {
         return { outcome: 'returned', reason: 'throttled' };
       },
     });
-    pumps.push(pump);
     pump.start();
     await until(() => core.calls.some((c) => c.startsWith('sent 1')) && core.calls.includes('failed 2'));
     pump.stop();
@@ -225,16 +227,10 @@ describe('MtPump', () => {
     const core = new QueueCore([msg(1, 'mine')]);
     core.pollDelayMs = 60;
     const seen: string[] = [];
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 5,
       batch: 10,
       core,
-      reporter: new Reporter(core, log),
-      acct: new Accounting(),
-      inFlightIds: new InFlightIds(),
-      log,
-      canPoll: () => true,
       deliver: async (m) => {
         seen.push(m.id);
         // Reported while the next (slow) poll is already on its way with the old queue.
@@ -242,7 +238,6 @@ describe('MtPump', () => {
         return { outcome: 'sent', carrierId: 'x' };
       },
     });
-    pumps.push(pump);
     pump.start();
     await until(() => core.polls >= 4);
     expect(seen).toEqual(['1']);
@@ -254,22 +249,17 @@ describe('MtPump', () => {
     const acct = new Accounting();
     const ids = new InFlightIds();
     let tries = 0;
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 5,
       batch: 10,
       core,
-      reporter: new Reporter(core, log),
       acct,
       inFlightIds: ids,
-      log,
-      canPoll: () => true,
       deliver: async () =>
         ++tries === 1
           ? { outcome: 'released', reason: 'SMPP session stopped' }
           : { outcome: 'sent', carrierId: 'x' },
     });
-    pumps.push(pump);
     pump.start();
     await until(() => core.calls.length > 0);
     // No PUT for the release: the only call is the later send.
@@ -282,19 +272,13 @@ describe('MtPump', () => {
   it('does not poll while canPoll() is false and backs off while the core is down', async () => {
     const core = new QueueCore([msg(1, 'mine')]);
     let bound = false;
-    const pump = new MtPump({
-      smscName: 'mine',
+    const pump = pumpOn(core, {
       intervalMs: 10,
       batch: 10,
       core,
-      reporter: new Reporter(core, log),
-      acct: new Accounting(),
-      inFlightIds: new InFlightIds(),
-      log,
       canPoll: () => bound,
       deliver: async () => ({ outcome: 'sent', carrierId: 'x' }),
     });
-    pumps.push(pump);
     pump.start();
     await new Promise((r) => setTimeout(r, 60));
     expect(core.polls).toBe(0);
