@@ -3,11 +3,17 @@
  * that no 1-second window (sliding, not calendar-aligned) ever holds more than `rate` sends —
  * a plain token bucket lets `burst + rate` through in a second, which carriers count as a breach.
  * Also carries the back-off applied when the peer answers ESME_RTHROTTLED.
+ *
+ * The window is exactly one second: a bind set to 100 TPS sends 100 a second, not less. What it
+ * still loses is the caller's timer lateness at each window edge (a send `rate` sends after
+ * another waits for that one's second to be over, and a late timer delays it), typically
+ * 1-2 ms a second, i.e. 0.1-0.2%. Arrival jitter at the peer is the peer's to absorb: the bucket
+ * spaces sends 1/rate apart, so only the sends at a window's edge can be counted early.
  */
-// The peer counts arrivals, not our send times: a send delayed in transit at the start of a
-// window and one sent on time at its end could land in the same second at the far side. A
-// small guard (2.5% of throughput) keeps that jitter inside the limit.
-const WINDOW_MS = 1025;
+const WINDOW_MS = 1000;
+// The shortest wait returned: keeps callers on a fake clock from adding a wait too small to
+// move a large timestamp (floating point), and is below any real timer's resolution.
+const MIN_WAIT_MS = 0.001;
 
 export interface LimiterOptions {
   throttlePauseMs?: number;
@@ -60,11 +66,14 @@ export class RateLimiter extends ThrottleOnly {
     }
     super(opts);
     this.rate = rate;
-    // By default up to 1/10 s worth of sends may go back to back, which keeps outbound pacing
-    // smooth; policing someone else's traffic uses burst = rate (only the 1-second count matters).
-    this.burst = Math.max(1, Math.min(rate, opts.burst ?? Math.ceil(rate / 10)));
+    // By default one send plus 20 ms worth of credit: enough to catch up after a timer that
+    // fired late (a bucket of exactly one token forgets the time each late timer cost: at 5 TPS,
+    // 5 ms late per send would be 2.5%), small enough that the back-to-back sends it allows at
+    // the edges of 1-second windows cost under 0.2% over 10 s. Policing someone else's traffic
+    // uses burst = rate: only the 1-second count matters there.
+    this.burst = opts.burst !== undefined ? Math.max(1, Math.min(rate, opts.burst)) : 1 + rate / 50;
     this.tokens = this.burst;
-    this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full (small) burst
+    this.last = Number.NEGATIVE_INFINITY; // first take() starts with a full bucket
     this.log = new Float64Array(rate).fill(-Infinity);
   }
 
@@ -77,10 +86,11 @@ export class RateLimiter extends ThrottleOnly {
     const elapsed = now - this.last;
     this.last = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
-    if (this.tokens < 1) return Math.max(1, ((1 - this.tokens) * 1000) / this.rate);
-    // log[head] is the time of the send `rate` sends ago.
+    if (this.tokens < 1) return Math.max(MIN_WAIT_MS, ((1 - this.tokens) * 1000) / this.rate);
+    // log[head] is the time of the send `rate` sends ago: this send may go once that one's
+    // second is over.
     const oldest = this.log[this.head] as number;
-    if (now - oldest < WINDOW_MS) return Math.max(1, WINDOW_MS - (now - oldest));
+    if (now - oldest < WINDOW_MS) return Math.max(MIN_WAIT_MS, WINDOW_MS - (now - oldest));
     this.tokens -= 1;
     this.log[this.head] = now;
     this.head = this.head + 1 === this.rate ? 0 : this.head + 1;
