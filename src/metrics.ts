@@ -382,7 +382,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
     }),
     listenerRejections: new Counter({
       name: 'smpp_listener_rejections_total',
-      help: 'Partner connections or binds the SMPP listener rejected, by reason',
+      help: 'Partner connections, binds or PDUs the SMPP listener rejected, by reason',
       labelNames: ['reason'],
       registers,
     }),

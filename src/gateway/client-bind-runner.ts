@@ -256,6 +256,7 @@ export class ClientBindRunner {
     const latency = m.submitLatency.labels(l);
     session.on('latency', (e: { command: string; ms: number }) => latency.observe(e.ms / 1000));
     session.on('decodeError', () => m.decodeErrors.labels(l).inc());
+    session.on('pduRefused', () => m.decodeErrors.labels(l).inc());
   }
 
   private withError(): { lastError?: string } {

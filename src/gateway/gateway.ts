@@ -172,6 +172,10 @@ export class Gateway extends EventEmitter {
         this.metrics.listenerRejections.inc({ reason: 'max_connections' }),
       );
       listener.on('decodeError', () => this.metrics.listenerRejections.inc({ reason: 'decode_error' }));
+      listener.on('pduRefused', () => this.metrics.listenerRejections.inc({ reason: 'invalid_pdu' }));
+      listener.on('unexpectedPdu', () =>
+        this.metrics.listenerRejections.inc({ reason: 'unexpected_command' }),
+      );
       this.listener = listener;
       this.listenerPort = (await listener.listen()).port;
       listener.setBinds(this.desiredServers.map(listenerEntry));

@@ -10,11 +10,12 @@ import {
   SmppStatusError,
   SmppTimeoutError,
   Status,
+  statusName,
   type BindType,
   type SmppDecodeError,
 } from './errors.js';
 import { encodeSubmitSm } from './pdu-writer.js';
-import { PduReader, type PduSink } from './pdu-reader.js';
+import { PduReader, type PduSink, type RefusedPdu } from './pdu-reader.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
 
 const { PDU: PduClass, Session } = smpp;
@@ -303,7 +304,8 @@ export class ClientSession extends EventEmitter {
     socket.removeAllListeners('readable');
     const sink: PduSink = {
       onPdu: (pdu) => this.onPdu(session, pdu),
-      onDecodeError: (err) => this.onDecodeError(session, err),
+      onRefused: (r) => this.onRefused(session, r),
+      onDecodeError: (err, nack) => this.onDecodeError(session, err, nack),
     };
     const reader = new PduReader(sink);
     this.reader = reader;
@@ -430,14 +432,29 @@ export class ClientSession extends EventEmitter {
 
   // ---- inbound ----------------------------------------------------------------------------
 
-  private onDecodeError(session: LibSession, err: SmppDecodeError): void {
+  private onDecodeError(session: LibSession, err: SmppDecodeError, nack: Buffer | null): void {
     if (this.session !== session) return;
-    this.log.warn(
-      { host: this.opts.host, port: this.opts.port, err: err.message },
-      'SMPP decode error; dropping session',
-    );
+    this.log.warn({ host: this.opts.host, port: this.opts.port, err }, 'SMPP decode error; dropping session');
     this.emit('decodeError', err);
+    if (nack) this.write(nack);
     this.destroySession(session, `decode error: ${err.message}`);
+  }
+
+  /** A framed request from the SMSC that breaks SMPP: answered with its error, the session stays. */
+  private onRefused(session: LibSession, r: RefusedPdu): void {
+    if (this.session !== session) return;
+    this.log.info(
+      {
+        host: this.opts.host,
+        port: this.opts.port,
+        command: r.command,
+        status: statusName(r.status),
+        reason: r.reason,
+      },
+      'SMSC PDU refused',
+    );
+    this.emit('pduRefused', r);
+    this.write(r.response);
   }
 
   private onPdu(session: LibSession, pdu: PDU): void {

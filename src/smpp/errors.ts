@@ -26,14 +26,26 @@ export const Status = {
   ESME_RINVBNDSTS: 0x04,
   ESME_RALYBND: 0x05,
   ESME_RSYSERR: 0x08,
+  ESME_RINVSRCADR: 0x0a,
+  ESME_RINVDSTADR: 0x0b,
   ESME_RBINDFAIL: 0x0d,
   ESME_RINVPASWD: 0x0e,
   ESME_RINVSYSID: 0x0f,
   ESME_RINVMSGID: 0x0c,
   ESME_RMSGQFUL: 0x14,
+  ESME_RINVSERTYP: 0x15,
+  ESME_RINVSYSTYP: 0x53,
   ESME_RTHROTTLED: 0x58,
+  ESME_RINVSCHED: 0x61,
+  ESME_RINVEXPIRY: 0x62,
   ESME_RX_T_APPN: 0x64,
   ESME_RQUERYFAIL: 0x67,
+  /** SMPP 3.4's name; SMPP 5.0 (and the `smpp` package) call it ESME_RINVTLVSTREAM. */
+  ESME_RINVOPTPARSTREAM: 0xc0,
+  /** SMPP 3.4: ESME_RINVPARLEN. */
+  ESME_RINVTLVLEN: 0xc2,
+  /** SMPP 3.4: ESME_RMISSINGOPTPARAM. */
+  ESME_RMISSINGTLV: 0xc3,
 } as const;
 
 // Codes meaning "the request was fine, the peer could not take it now": the caller should

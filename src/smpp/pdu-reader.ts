@@ -1,6 +1,14 @@
 import smpp from 'smpp';
 import type { PDU } from 'smpp';
-import { SmppDecodeError } from './errors.js';
+import { SmppDecodeError, Status } from './errors.js';
+import {
+  checkRequest,
+  CommandId,
+  genericNack,
+  refusalResponse,
+  type CheckOptions,
+  type Refusal,
+} from './pdu/check.js';
 
 const { PDU: PduClass } = smpp;
 
@@ -60,26 +68,53 @@ export function decodeRaw(bytes: Buffer): PDU {
   }
 }
 
+/** A request refused before any handler saw it; `response` answers it. */
+export interface RefusedPdu {
+  command: string;
+  sequence: number;
+  status: number;
+  reason: string;
+  response: Buffer;
+}
+
 export interface PduSink {
   onPdu(pdu: PDU): void;
-  onDecodeError(err: SmppDecodeError): void;
+  /** A well-framed request that breaks SMPP: answer `response`, keep the session. */
+  onRefused(r: RefusedPdu): void;
+  /** The stream cannot be framed any more; `response` (generic_nack) is the last thing to send. */
+  onDecodeError(err: SmppDecodeError, response: Buffer | null): void;
 }
 
 const HEADER = 16;
 
+const NAMES = new Map<number, string>(Object.entries(CommandId).map(([name, id]) => [id, name]));
+
+function commandName(id: number): string {
+  return NAMES.get(id) ?? `0x${id.toString(16).padStart(8, '0')}`;
+}
+
+/** A response whose body does not decode still settles its request: status and sequence are in the header. */
+function headerOnly(bytes: Buffer): PDU {
+  const head = Buffer.from(bytes.subarray(0, HEADER));
+  head.writeUInt32BE(HEADER, 0);
+  return new PduClass(head);
+}
+
 /**
  * Splits a byte stream into PDUs. Replaces the library's reader, which on a bad PDU emits
- * 'error' and then stays "busy" forever (the session stalls silently). Any framing or decode
- * problem here is reported once through onDecodeError and the reader stops; the owner then
- * destroys the socket.
+ * 'error' and then stays "busy" forever (the session stalls silently). A request that is framed
+ * but breaks SMPP (see pdu/check.ts) is refused on its own and reading goes on; only a
+ * command_length that loses the framing stops the reader, once, through onDecodeError.
  */
 export class PduReader {
   private pending: Buffer | null = null;
   private failed = false;
   private readonly sink: PduSink;
+  private readonly check: CheckOptions;
 
-  constructor(sink: PduSink) {
+  constructor(sink: PduSink, check: CheckOptions = { addresses: false }) {
     this.sink = sink;
+    this.check = check;
   }
 
   get stopped(): boolean {
@@ -104,29 +139,44 @@ export class PduReader {
           len < HEADER
             ? `PDU command_length ${len} is shorter than the 16-byte header`
             : `PDU command_length ${len} exceeds the maximum ${PduClass.maxLength}`,
+          end - off >= HEADER ? data.subarray(off, off + HEADER) : null,
         );
         return;
       }
       if (end - off < len) break;
       let bytes = data.subarray(off, off + len);
       off += len;
-      // Requests may carry message bodies a handler keeps; copy so they do not pin the whole
-      // socket chunk. Responses (the hot path) are decoded in place.
-      if ((bytes.readUInt32BE(4) & 0x80000000) === 0) bytes = Buffer.from(bytes);
+      const request = (bytes.readUInt32BE(4) & 0x80000000) === 0;
       let pdu: PDU;
+      if (request) {
+        // Requests may carry message bodies a handler keeps; copy so they do not pin the whole
+        // socket chunk. Responses (the hot path) are decoded in place.
+        bytes = Buffer.from(bytes);
+        const refusal = checkRequest(bytes, this.check);
+        if (refusal !== null) {
+          this.refuse(bytes, refusal);
+          if (this.failed) return;
+          continue;
+        }
+      }
       try {
         pdu = decodeRaw(bytes);
       } catch (err) {
-        this.fail(
-          `undecodable PDU (command_id 0x${bytes.readUInt32BE(4).toString(16)}): ${(err as Error).message}`,
-        );
-        return;
+        if (request) {
+          this.refuse(bytes, {
+            status: Status.ESME_RINVCMDLEN,
+            reason: `undecodable body: ${(err as Error).message}`,
+          });
+          if (this.failed) return;
+          continue;
+        }
+        pdu = headerOnly(bytes);
       }
       try {
         this.sink.onPdu(pdu);
       } catch (err) {
         // A bug in a handler must not take the process down; treat it like bad input.
-        this.fail(`PDU handling failed (${pdu.command}): ${(err as Error).message}`);
+        this.fail(`PDU handling failed (${pdu.command}): ${(err as Error).message}`, null);
         return;
       }
       if (this.failed) return;
@@ -134,9 +184,25 @@ export class PduReader {
     this.pending = off < end ? data.subarray(off) : null;
   }
 
-  private fail(message: string): void {
+  private refuse(bytes: Buffer, refusal: Refusal): void {
+    const r: RefusedPdu = {
+      command: commandName(bytes.readUInt32BE(4)),
+      sequence: bytes.readUInt32BE(12),
+      status: refusal.status,
+      reason: refusal.reason,
+      response: refusalResponse(bytes, refusal.status),
+    };
+    try {
+      this.sink.onRefused(r);
+    } catch (err) {
+      this.fail(`refusing ${r.command} failed: ${(err as Error).message}`, null);
+    }
+  }
+
+  private fail(message: string, header: Buffer | null): void {
     this.failed = true;
     this.pending = null;
-    this.sink.onDecodeError(new SmppDecodeError(message));
+    const nack = header === null ? null : genericNack(header.readUInt32BE(12), Status.ESME_RINVCMDLEN);
+    this.sink.onDecodeError(new SmppDecodeError(message), nack);
   }
 }

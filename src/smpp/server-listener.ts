@@ -16,7 +16,8 @@ import {
   type BindType,
   type SmppDecodeError,
 } from './errors.js';
-import { PduReader } from './pdu-reader.js';
+import { PduReader, type RefusedPdu } from './pdu-reader.js';
+import { genericNack } from './pdu/check.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
 
 const { PDU: PduClass } = smpp;
@@ -51,6 +52,30 @@ export interface ListenerOptions {
   slowdown?: SlowdownOptions;
   /** A deliver() that finds no free session slot waits at most this long; default peerResponseTimeoutMs. */
   deliverQueueTimeoutMs?: number;
+  /**
+   * After a negative bind response, how long the socket stays open for the partner to read it
+   * and close first; default 500. Some clients (jSMPP) lose the response if the close comes first.
+   */
+  bindRejectLingerMs?: number;
+  /** After unbind_resp to a partner's unbind, how long we wait for it to close first; default 1000. */
+  unbindLingerMs?: number;
+}
+
+/** A request refused before any handler saw it (see pdu/check.ts), for metrics. */
+export interface PduRefusal {
+  command: string;
+  status: number;
+  reason: string;
+  peerAddress: string;
+  /** The bind the session is bound to, when it is. */
+  key: string | undefined;
+}
+
+/** outbind or alert_notification from a partner: not an ESME's to send; answered or ignored per SMPP, counted. */
+export interface UnexpectedPdu {
+  command: 'outbind' | 'alert_notification';
+  peerAddress: string;
+  key: string | undefined;
 }
 
 export interface ServerSessionInfo {
@@ -82,7 +107,8 @@ export type BindRejectionCode =
   | 'address_not_allowed'
   | 'suspended'
   | 'bind_type_not_allowed'
-  | 'max_sessions';
+  | 'max_sessions'
+  | 'malformed_bind';
 
 export interface BindRejection {
   systemId: string;
@@ -185,6 +211,11 @@ class Conn {
   lastEnquire = 0;
   unbindSeq = -1;
   needDrain = false;
+  /** Partner requests handed to a handler and not answered yet. */
+  answering = 0;
+  /** Close once `answering` reaches 0 (the stream broke; answers already owed still go out). */
+  endWhenAnswered = false;
+  closeTimer: NodeJS.Timeout | null = null;
   closeReason: string | null = null;
   closed = false;
   readonly onDrain: () => void;
@@ -226,7 +257,9 @@ class Conn {
  *
  * Events: 'sessionBound' (info), 'sessionClosed' (info, reason), 'bindRejected' (BindRejection),
  * 'decodeError' (err), and for metrics 'submitThrottled' (info) when a partner submit_sm is
- * answered ESME_RTHROTTLED, 'connectionRefused' ({ peerAddress, reason }) at maxConnections.
+ * answered ESME_RTHROTTLED, 'connectionRefused' ({ peerAddress, reason }) at maxConnections,
+ * 'pduRefused' (PduRefusal) for a request answered with an error before any handler saw it, and
+ * 'unexpectedPdu' (UnexpectedPdu) for outbind / alert_notification.
  */
 export class SmppListener extends EventEmitter {
   private readonly opts: ListenerOptions;
@@ -236,6 +269,8 @@ export class SmppListener extends EventEmitter {
   private readonly enquireMs: number;
   private readonly window: number;
   private readonly queueTimeoutMs: number;
+  private readonly bindRejectLingerMs: number;
+  private readonly unbindLingerMs: number;
   private readonly slowdown: BindSlowdown;
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
@@ -256,6 +291,8 @@ export class SmppListener extends EventEmitter {
     this.enquireMs = opts.enquireLinkIntervalMs ?? 30_000;
     this.window = opts.window ?? 10;
     this.queueTimeoutMs = opts.deliverQueueTimeoutMs ?? this.peerTimeoutMs;
+    this.bindRejectLingerMs = opts.bindRejectLingerMs ?? 500;
+    this.unbindLingerMs = opts.unbindLingerMs ?? 1000;
     this.slowdown = new BindSlowdown(opts.slowdown);
     if (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1) {
       throw new RangeError(
@@ -432,10 +469,14 @@ export class SmppListener extends EventEmitter {
     const socket = conn.socket;
     // Replace the library's reader (see PduReader): a bad PDU must drop the connection, not stall it.
     socket.removeAllListeners('readable');
-    const reader = new PduReader({
-      onPdu: (pdu) => this.onPdu(conn, pdu),
-      onDecodeError: (err) => this.onDecodeError(conn, err),
-    });
+    const reader = new PduReader(
+      {
+        onPdu: (pdu) => this.onPdu(conn, pdu),
+        onRefused: (r) => this.onRefused(conn, r),
+        onDecodeError: (err, nack) => this.onDecodeError(conn, err, nack),
+      },
+      { addresses: true },
+    );
     conn.reader = reader;
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.setNoDelay(true);
@@ -460,6 +501,26 @@ export class SmppListener extends EventEmitter {
     c.socket.destroy();
   }
 
+  /**
+   * Leaves the socket open for `ms` so the partner can read what we wrote and close first, then
+   * ends it. Closing at once loses the last response in some clients (jSMPP).
+   */
+  private closeAfter(c: Conn, ms: number, reason: string): void {
+    c.closeReason ??= reason;
+    if (c.closed || c.closeTimer) return;
+    c.closeTimer = setTimeout(() => this.end(c), ms);
+    c.closeTimer.unref();
+  }
+
+  /** Half-closes after what was written, and destroys if the partner does not close in turn. */
+  private end(c: Conn): void {
+    if (c.closed) return;
+    c.socket.end();
+    const force = setTimeout(() => c.socket.destroy(), 1000);
+    force.unref();
+    c.socket.once('close', () => clearTimeout(force));
+  }
+
   /** Polite close: unbind, give the partner a moment to answer, then close. */
   private unbindAndClose(c: Conn, reason: string): void {
     if (c.state === 'closing' || c.closed) return;
@@ -481,6 +542,8 @@ export class SmppListener extends EventEmitter {
     if (c.closed) return;
     c.closed = true;
     c.reader?.stop();
+    if (c.closeTimer) clearTimeout(c.closeTimer);
+    c.closeTimer = null;
     this.conns.delete(c);
     const reason = c.closeReason ?? 'closed by peer';
     if (c.pending.size > 0) {
@@ -517,13 +580,79 @@ export class SmppListener extends EventEmitter {
     }
   }
 
-  private onDecodeError(c: Conn, err: SmppDecodeError): void {
+  /**
+   * The stream lost its framing: nothing after this point can be read. Requests read before it
+   * still get their answers, then the connection closes (bounded by peerResponseTimeoutMs).
+   */
+  private onDecodeError(c: Conn, err: SmppDecodeError, nack: Buffer | null): void {
     this.log.warn(
-      { peerAddress: c.peerAddress, conn: c.id, err: err.message },
-      'SMPP decode error from partner; dropping connection',
+      { peerAddress: c.peerAddress, conn: c.id, key: c.info?.key, err },
+      'SMPP framing error from partner; closing the connection once earlier requests are answered',
     );
     this.emit('decodeError', err);
-    this.destroy(c, `decode error: ${err.message}`);
+    if (nack) c.write(nack);
+    c.closeReason ??= `decode error: ${err.message}`;
+    c.state = 'closing';
+    this.detach(c);
+    if (c.answering === 0) {
+      this.end(c);
+      return;
+    }
+    c.endWhenAnswered = true;
+    this.closeAfter(c, this.peerTimeoutMs, c.closeReason);
+  }
+
+  /** A framed request that breaks SMPP: answered with its error status, the session carries on. */
+  private onRefused(c: Conn, r: RefusedPdu): void {
+    if (c.closed) return;
+    const key = c.info?.key;
+    this.log.info(
+      {
+        peerAddress: c.peerAddress,
+        conn: c.id,
+        key,
+        command: r.command,
+        status: statusName(r.status),
+        reason: r.reason,
+      },
+      'partner PDU refused',
+    );
+    this.emit('pduRefused', {
+      command: r.command,
+      status: r.status,
+      reason: r.reason,
+      peerAddress: c.peerAddress,
+      key,
+    } satisfies PduRefusal);
+    c.write(r.response);
+    if (c.state === 'open' && r.command.startsWith('bind_')) {
+      // A malformed bind is a failed bind: one attempt per connection, slowed down like the others.
+      this.slowdown.failed(c.peerAddress);
+      this.emit('bindRejected', {
+        systemId: '',
+        peerAddress: c.peerAddress,
+        reason: r.reason,
+        code: 'malformed_bind',
+        status: r.status,
+      } satisfies BindRejection);
+      c.state = 'closing';
+      this.closeAfter(c, this.bindRejectLingerMs, `bind rejected: ${r.reason}`);
+    }
+  }
+
+  private onUnexpected(c: Conn, pdu: PDU): void {
+    const command = pdu.command === 'outbind' ? 'outbind' : 'alert_notification';
+    // outbind is the SMSC's to send (§4.1.7): refuse it. alert_notification has no response (§4.12): ignore it.
+    if (command === 'outbind') c.write(genericNack(pdu.sequence_number, Status.ESME_RINVCMDID));
+    this.log.info(
+      { peerAddress: c.peerAddress, conn: c.id, key: c.info?.key, command },
+      'partner sent a command only an SMSC sends',
+    );
+    this.emit('unexpectedPdu', {
+      command,
+      peerAddress: c.peerAddress,
+      key: c.info?.key,
+    } satisfies UnexpectedPdu);
   }
 
   // ---- inbound PDUs -------------------------------------------------------------------------
@@ -535,6 +664,10 @@ export class SmppListener extends EventEmitter {
       return;
     }
     const cmd = pdu.command;
+    if (cmd === 'outbind' || cmd === 'alert_notification') {
+      this.onUnexpected(c, pdu);
+      return;
+    }
     if (cmd === 'unknown') {
       c.write(pdu.response({ command_status: Status.ESME_RINVCMDID }).toBuffer());
       return;
@@ -552,7 +685,7 @@ export class SmppListener extends EventEmitter {
     if (c.state !== 'bound') {
       if (cmd === 'unbind' && c.state === 'closing') {
         c.write(pdu.response().toBuffer());
-        c.socket.end();
+        this.closeAfter(c, this.unbindLingerMs, c.closeReason ?? 'unbind by peer');
         return;
       }
       c.write(pdu.response({ command_status: Status.ESME_RINVBNDSTS }).toBuffer());
@@ -569,14 +702,11 @@ export class SmppListener extends EventEmitter {
         c.write(pdu.response().toBuffer());
         return;
       case 'unbind':
-        c.closeReason ??= 'unbind by peer';
         c.write(pdu.response().toBuffer());
         c.state = 'closing';
         this.detach(c);
-        c.socket.end();
-        return;
-      case 'alert_notification':
-      case 'outbind':
+        // The partner unbound: it closes first (§2.3); we close only if it does not, in a while.
+        this.closeAfter(c, this.unbindLingerMs, 'unbind by peer');
         return;
       default:
         // cancel_sm, replace_sm, submit_multi, data_sm, ...: the seeds' providers answer what
@@ -699,10 +829,10 @@ export class SmppListener extends EventEmitter {
         status,
       } satisfies BindRejection);
       c.write(pdu.response({ command_status: status }).toBuffer());
-      // One attempt per connection: a guesser has to reconnect (and meet maxConnections and the slow-down).
-      c.closeReason = `bind rejected: ${reason}`;
-      c.reader?.stop();
-      c.socket.end();
+      // One attempt per connection: a guesser has to reconnect (and meet maxConnections and the
+      // slow-down). Anything more on this connection is answered ESME_RINVBNDSTS.
+      c.state = 'closing';
+      this.closeAfter(c, this.bindRejectLingerMs, `bind rejected: ${reason}`);
       return;
     }
 
@@ -796,18 +926,21 @@ export class SmppListener extends EventEmitter {
 
   /** Answers `pdu` with what `run` resolves to; a handler that fails gets `failStatus`, logged. */
   private answerWith(c: Conn, pdu: PDU, run: () => Promise<PduOptions>, failStatus: number): void {
+    c.answering++;
     run().then(
-      (opts) => {
-        if (!c.closed) c.write(pdu.response(opts).toBuffer());
-      },
+      (opts) => this.answer(c, pdu, opts),
       (err: unknown) => {
-        this.log.warn(
-          { key: c.bind?.entry.key, err: (err as Error)?.message },
-          `partner ${pdu.command} handler failed`,
-        );
-        if (!c.closed) c.write(pdu.response({ command_status: failStatus }).toBuffer());
+        this.log.warn({ key: c.bind?.entry.key, err }, `partner ${pdu.command} handler failed`);
+        this.answer(c, pdu, { command_status: failStatus });
       },
     );
+  }
+
+  private answer(c: Conn, pdu: PDU, opts: PduOptions): void {
+    c.answering--;
+    if (c.closed) return;
+    c.write(pdu.response(opts).toBuffer());
+    if (c.endWhenAnswered && c.answering === 0) this.end(c);
   }
 
   // ---- outbound deliver_sm --------------------------------------------------------------------

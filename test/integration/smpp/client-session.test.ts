@@ -3,6 +3,7 @@ import smpp from 'smpp';
 import type { PDU } from 'smpp';
 import { createLogger } from '../../../src/log.js';
 import { ClientSession, type ClientSessionOptions } from '../../../src/smpp/client-session.js';
+import type { RefusedPdu } from '../../../src/smpp/pdu-reader.js';
 import {
   SmppClosedError,
   SmppStatusError,
@@ -422,15 +423,6 @@ describe('ClientSession: bad input', () => {
       Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1]),
     ],
     ['a command_length shorter than the header', Buffer.from([0, 0, 0, 8, 0, 0, 0, 4, 0, 0, 0, 0])],
-    // deliver_sm ending in a message_state TLV header whose 1-byte value lies past the PDU's end
-    [
-      'a truncated TLV',
-      Buffer.concat([
-        Buffer.from([0, 0, 0, 37, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 7]),
-        Buffer.alloc(17),
-        Buffer.from([0x04, 0x27, 0x00, 0x01]),
-      ]),
-    ],
   ];
   for (const [name, bytes] of cases) {
     it(`destroys the session on ${name}, counts it, and reconnects`, async () => {
@@ -448,6 +440,35 @@ describe('ClientSession: bad input', () => {
       await expect(c.submit(submitFields)).resolves.toBeDefined();
     });
   }
+});
+
+describe('ClientSession: malformed requests from the SMSC', () => {
+  it('answers a deliver_sm whose TLV runs past its end with ESME_RINVOPTPARSTREAM and stays bound', async () => {
+    const p = await peer();
+    const c = client(p);
+    const inbound: PDU[] = [];
+    c.setInboundHandler(async (pdu) => {
+      inbound.push(pdu);
+      return { status: 0 };
+    });
+    const refused: RefusedPdu[] = [];
+    c.on('pduRefused', (r: RefusedPdu) => refused.push(r));
+    c.start();
+    await once(c, 'bound');
+    // deliver_sm ending in a message_state TLV header whose 1-byte value lies past the PDU's end
+    const bytes = Buffer.concat([
+      Buffer.from([0, 0, 0, 37, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 7]),
+      Buffer.alloc(17),
+      Buffer.from([0x04, 0x27, 0x00, 0x01]),
+    ]);
+    p.sessions[0]?.socket.write(bytes);
+    await waitFor(() => p.of('deliver_sm_resp').length === 1, 10_000, 'deliver_sm_resp');
+    expect(p.of('deliver_sm_resp')[0]?.pdu).toMatchObject({ sequence_number: 7, command_status: 0xc0 });
+    expect(refused).toEqual([expect.objectContaining({ command: 'deliver_sm', status: 0xc0 })]);
+    expect(inbound).toHaveLength(0);
+    expect(c.state).toBe('bound');
+    await expect(c.submit(submitFields)).resolves.toBeDefined();
+  });
 });
 
 describe('ClientSession: backpressure', () => {

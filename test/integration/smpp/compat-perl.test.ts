@@ -109,6 +109,24 @@ describe('compatibility with Net::SMPP (libnet-smpp-perl)', () => {
     expect(p.lines).toEqual(['bind 14']);
   });
 
+  it('a Net::SMPP ESME with a wrong password sees ESME_RINVPASWD every time in 20 tries', async () => {
+    // freeAttempts: this test is about each answer arriving, not the slow-down of guessers.
+    const l = new SmppListener(
+      { host: '127.0.0.1', port: 0, maxConnections: 4, slowdown: { freeAttempts: 100 } },
+      log,
+    );
+    cleanups.push(() => l.close());
+    l.setBinds([partnerEntry]);
+    const { port } = await l.listen();
+    const seen: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = run([script('perl-esme.pl'), '127.0.0.1', String(port), 'perlesme', `wrong${i}`]);
+      expect(await p.exited).toBe(0);
+      seen.push(p.lines.join('|'));
+    }
+    expect(seen).toEqual(Array.from({ length: 20 }, () => 'bind 14'));
+  });
+
   it('our ClientSession binds to Net::SMPP as an SMSC, submits raw bytes, takes an MO and unbinds', async () => {
     const p = run([script('perl-smsc.pl')]);
     await waitFor(() => p.lines.some((x) => x.startsWith('port ')), 10_000, 'perl SMSC port');

@@ -119,6 +119,7 @@ describe('PduReader', () => {
     const got: PDU[] = [];
     const r = new PduReader({
       onPdu: (p) => got.push(p),
+      onRefused: (x) => expect.unreachable(x.reason),
       onDecodeError: (e) => expect.unreachable(e.message),
     });
     const stream = Buffer.concat([submit, submit, submit]);
@@ -137,7 +138,11 @@ describe('PduReader', () => {
   it('reports one decode error and stops', () => {
     const errors: string[] = [];
     const got: PDU[] = [];
-    const r = new PduReader({ onPdu: (p) => got.push(p), onDecodeError: (e) => errors.push(e.message) });
+    const r = new PduReader({
+      onPdu: (p) => got.push(p),
+      onRefused: (x) => expect.unreachable(x.reason),
+      onDecodeError: (e) => errors.push(e.message),
+    });
     r.push(Buffer.concat([submit, Buffer.from([0, 0, 0, 3])]));
     r.push(submit);
     expect(got).toHaveLength(1);
@@ -152,6 +157,7 @@ describe('PduReader', () => {
       onPdu: () => {
         throw new Error('boom');
       },
+      onRefused: (x) => expect.unreachable(x.reason),
       onDecodeError: (e) => errors.push(e.message),
     });
     expect(() => r.push(submit)).not.toThrow();
