@@ -10,6 +10,7 @@ pkgs=(
   openssl          # throwaway CA and certificates for the TLS tests
   curl             # readiness probes of the test control plane (hack/control-plane.sh)
   iproute2         # ss: free loopback ports for the test control plane
+  redis-server     # the Redis receipt store's tests start their own (temporary dir, free port)
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -24,4 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts kannel's boxes as a service on install; the benchmark runs its own.
   $SUDO systemctl disable --now kannel >/dev/null 2>&1 || true
   $SUDO service kannel stop >/dev/null 2>&1 || true
+  # Likewise redis-server: tests start their own on a free port.
+  $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './receipt-store/redis-url.js';
 
 /** A setting has a wrong value. The message always starts with the environment variable's name. */
 export class ConfigError extends Error {
@@ -59,6 +60,17 @@ export interface GatewayConfig {
   podNamespace?: string;
   /** WATCH_NAMESPACES: comma-separated namespaces to watch; empty = all namespaces. */
   watchNamespaces: string[];
+  /** RECEIPT_STORE: where carrier ids and partner receipts are kept. Default memory. */
+  receiptStore: 'memory' | 'redis';
+  /** RECEIPT_TTL_HOURS: how long a carrier id waits for its receipt. Default 72. */
+  receiptTtlHours: number;
+  /** REDIS_URL (RECEIPT_STORE=redis): redis://, rediss://, redis+sentinel://, redis+cluster:// ... */
+  redisUrl?: string;
+  /** Contents of REDIS_PASSWORD_FILE. A secret: never log it. */
+  redisPassword?: string;
+  redisPasswordFile?: string;
+  /** REDIS_KEY_PREFIX: prefix of every key. Default "smpp:". */
+  redisKeyPrefix: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -145,6 +157,20 @@ const schema = z.object({
   POD_NAME: nonEmpty.optional(),
   POD_NAMESPACE: nonEmpty.optional(),
   WATCH_NAMESPACES: namespaceList.default([]),
+  RECEIPT_STORE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['memory', 'redis'], { message: 'must be memory or redis' }))
+    .default('memory'),
+  RECEIPT_TTL_HOURS: int(1, 720).default(72),
+  REDIS_URL: z.string().trim().optional(),
+  REDIS_PASSWORD_FILE: nonEmpty.optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : / -')
+    .default('smpp:'),
 });
 
 export const CONFIG_SETTINGS = Object.keys(schema.shape);
@@ -210,6 +236,29 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     );
   }
 
+  let redisPassword: string | undefined;
+  if (e.RECEIPT_STORE === 'redis') {
+    if (e.REDIS_URL === undefined)
+      throw new ConfigError('REDIS_URL', 'is required when RECEIPT_STORE is redis');
+    try {
+      parseRedisUrl(e.REDIS_URL);
+    } catch (err) {
+      if (err instanceof RedisUrlError) throw new ConfigError('REDIS_URL', err.message);
+      throw err;
+    }
+    if (e.REDIS_PASSWORD_FILE !== undefined) {
+      redisPassword = readSetting('REDIS_PASSWORD_FILE', e.REDIS_PASSWORD_FILE).replace(/\r?\n$/, '');
+      if (redisPassword === '')
+        throw new ConfigError('REDIS_PASSWORD_FILE', `${e.REDIS_PASSWORD_FILE} is empty`);
+    }
+  } else if (e.REDIS_URL !== undefined) {
+    // Most likely a forgotten RECEIPT_STORE: running on memory would lose receipts silently.
+    throw new ConfigError(
+      'RECEIPT_STORE',
+      'is memory, but REDIS_URL is set: set RECEIPT_STORE=redis to use it',
+    );
+  }
+
   const config: GatewayConfig = {
     apiBaseUrl: e.API_BASE_URL,
     pollIntervalMs: e.SMPP_POLL_INTERVAL,
@@ -227,7 +276,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     logLevel: e.LOG_LEVEL,
     podName: e.POD_NAME ?? hostname(),
     watchNamespaces: e.WATCH_NAMESPACES,
+    receiptStore: e.RECEIPT_STORE,
+    receiptTtlHours: e.RECEIPT_TTL_HOURS,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
   };
+  if (e.REDIS_URL !== undefined) config.redisUrl = e.REDIS_URL;
+  if (e.REDIS_PASSWORD_FILE !== undefined) config.redisPasswordFile = e.REDIS_PASSWORD_FILE;
+  if (redisPassword !== undefined) config.redisPassword = redisPassword;
   if (e.CORE_CA_FILE !== undefined) config.coreCaFile = e.CORE_CA_FILE;
   if (coreCa !== undefined) config.coreCa = coreCa;
   if (coreToken !== undefined && coreToken !== '') config.coreToken = coreToken;
@@ -239,10 +294,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
 
 /** The configuration without secrets: safe for logs and for the heartbeat's `configuration`. */
 export function publicConfig(config: GatewayConfig): Record<string, unknown> {
-  const { coreToken, coreCa, ...rest } = config;
+  const { coreToken, coreCa, redisPassword, redisUrl, ...rest } = config;
   return {
     ...rest,
     coreToken: coreToken === undefined ? undefined : '[REDACTED]',
     coreCa: coreCa === undefined ? undefined : '[PEM]',
+    redisUrl: redisUrl === undefined ? undefined : redactRedisUrl(redisUrl),
+    redisPassword: redisPassword === undefined ? undefined : '[REDACTED]',
   };
 }

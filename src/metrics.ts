@@ -127,6 +127,16 @@ export interface Metrics {
   leasesHeld: Gauge;
   /** Connections the listener closed before a bind succeeded, by reason. */
   listenerRejections: Counter<'reason'>;
+  /** 1 while the receipt store answers (always 1 for the memory store), 0 while it does not. */
+  receiptStoreUp: Gauge<'store'>;
+  /** Receipt store round trips that failed, by operation (write, lookup, part, partner). */
+  receiptStoreErrors: Counter<'op'>;
+  /** Receipt store round trips, by operation (a batch written in one pipeline counts once). */
+  receiptStoreOps: Counter<'op'>;
+  /** Entries that could not be written to the receipt store before its buffer ran out, by kind. */
+  receiptStoreLost: Counter<'kind'>;
+  /** Entries waiting to be written to the receipt store. */
+  receiptStorePendingWrites: Gauge;
   /**
    * A handle on one series of messagesSent or coreApiRequests for per-message paths: increments
    * are summed in a number and added when the registry is scraped. prom-client builds and looks
@@ -384,6 +394,35 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
       name: 'smpp_listener_rejections_total',
       help: 'Partner connections, binds or PDUs the SMPP listener rejected, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    receiptStoreUp: new Gauge({
+      name: 'smpp_receipt_store_up',
+      help: '1 while the receipt store (carrier ids, partner receipts) answers, 0 while it does not',
+      labelNames: ['store'],
+      registers,
+    }),
+    receiptStoreErrors: new Counter({
+      name: 'smpp_receipt_store_errors_total',
+      help: 'Receipt store round trips that failed, by operation',
+      labelNames: ['op'],
+      registers,
+    }),
+    receiptStoreOps: new Counter({
+      name: 'smpp_receipt_store_ops_total',
+      help: 'Receipt store round trips, by operation (a batch written in one pipeline counts once)',
+      labelNames: ['op'],
+      registers,
+    }),
+    receiptStoreLost: new Counter({
+      name: 'smpp_receipt_store_lost_total',
+      help: 'Receipt store entries given up unwritten (the store was away longer than its buffer lasts), by kind',
+      labelNames: ['kind'],
+      registers,
+    }),
+    receiptStorePendingWrites: new Gauge({
+      name: 'smpp_receipt_store_pending_writes',
+      help: 'Receipt store entries buffered, waiting to be written',
       registers,
     }),
     hotCounter: (metric, labels) => hot.counter(metric as Counter<string>, labels),

@@ -15,6 +15,8 @@
 export interface PartGroup {
   coreId: string;
   parts: number;
+  /** Every part's carrier id as the carrier gave it, in part order (the core keeps them all). */
+  carrierIds: string[];
   delivered: Set<string>;
   /** Set once an outcome was reported for the whole message. */
   finished?: 'delivered' | 'failed';
@@ -35,7 +37,7 @@ export interface CarrierIdMapOptions {
   now?: () => number;
 }
 
-function canonical(id: string): string {
+export function canonical(id: string): string {
   const t = id.trim().toLowerCase();
   const stripped = t.replace(/^0+(?=.)/, '');
   return stripped;
@@ -70,8 +72,11 @@ export class CarrierIdMap {
     this.prune();
   }
 
-  /** The entry for a receipt's message id, trying the usual format variants; undefined if unknown or expired. */
-  lookup(scope: string, carrierId: string): CarrierIdEntry | undefined {
+  /**
+   * The entry for a receipt's message id, trying the usual format variants; undefined if unknown
+   * or expired. `key` is the canonical id that matched.
+   */
+  lookup(scope: string, carrierId: string): (CarrierIdEntry & { key: string }) | undefined {
     const now = this.now();
     for (const candidate of variants(carrierId)) {
       const key = `${scope}\u0000${candidate}`;
@@ -82,7 +87,7 @@ export class CarrierIdMap {
         this.expired++;
         continue;
       }
-      return e;
+      return { ...e, key: candidate };
     }
     return undefined;
   }

@@ -20,7 +20,7 @@ import { ClientSession, type ClientSessionOptions, type InboundResult } from '..
 import { SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
-import type { CarrierIdEntry, CarrierIdMap, PartGroup } from './carrier-id-map.js';
+import { ReceiptStoreUnavailable, type CarrierIdRecord, type ReceiptStore } from '../receipt-store/types.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
 import type { Reporter } from './reporter.js';
@@ -47,7 +47,8 @@ export interface ClientBindRunnerDeps {
   core: CoreClient;
   metrics: Metrics;
   log: Logger;
-  carrierIds: CarrierIdMap;
+  /** Carrier id → core id, shared by every bind of this smscName (and every pod, on Redis). */
+  receiptStore: ReceiptStore;
   reporter: Reporter;
   /** Gateway-wide accounting; this bind's counts roll up into it. */
   accounting: Accounting;
@@ -69,6 +70,8 @@ export class ClientBindRunner {
   private readonly d: ClientBindRunnerDeps;
   private readonly log: Logger;
   private readonly smscName: string;
+  /** Where this bind's carrier ids are kept: namespace/smscName. */
+  private readonly scope: string;
   private session: ClientSession | null = null;
   private pump: MtPump | null = null;
   private current: BindRuntimeStatus = { phase: 'Pending' };
@@ -87,6 +90,7 @@ export class ClientBindRunner {
     this.bind = deps.bind;
     this.key = `${deps.bind.namespace}/${deps.bind.name}`;
     this.smscName = deps.bind.spec.smscName;
+    this.scope = `${deps.bind.namespace}/${deps.bind.spec.smscName}`;
     this.log = deps.log;
     this.acct = new Accounting(deps.accounting);
     const s = deps.bind.spec;
@@ -294,7 +298,7 @@ export class ClientBindRunner {
       try {
         const resp = await session.submit(fields[0] as PduOptions);
         const carrierId = messageIdOf(resp);
-        if (carrierId !== '') this.d.carrierIds.set(this.smscName, carrierId, msg.id);
+        if (carrierId !== '') this.d.receiptStore.record(this.scope, msg.id, [carrierId]);
         return { outcome: 'sent', carrierId };
       } catch (err) {
         return this.failure(msg, [classify(err)], 0);
@@ -328,8 +332,7 @@ export class ClientBindRunner {
       );
     }
     if (failures.length === 0) {
-      const group: PartGroup = { coreId: msg.id, parts: ids.length, delivered: new Set() };
-      for (const id of ids) if (id !== '') this.d.carrierIds.set(this.smscName, id, msg.id, group);
+      this.d.receiptStore.record(this.scope, msg.id, ids);
       return { outcome: 'sent', carrierId: ids.join(',') };
     }
     return this.failure(msg, failures, ids.length);
@@ -393,22 +396,26 @@ export class ClientBindRunner {
   }
 
   /**
-   * The carrier-id entry of a receipt. A fast SMSC can send the receipt in the same TCP segment
+   * The carrier-id record of a receipt. A fast SMSC can send the receipt in the same TCP segment
    * as the submit_sm_resp, ahead of the code that records the id; so a miss while submits are
-   * still being answered is looked up again for a short while before it counts as unmatched.
+   * still being answered here is looked for again locally for a short while, then once more in
+   * the store, before it counts as unmatched. Rejects with ReceiptStoreUnavailable.
    */
-  private async findSubmitted(carrierId: string): Promise<CarrierIdEntry | undefined> {
-    const map = this.d.carrierIds;
-    let e = map.lookup(this.smscName, carrierId);
+  private async findSubmitted(carrierId: string): Promise<CarrierIdRecord | undefined> {
+    const store = this.d.receiptStore;
+    let e = await store.lookup(this.scope, carrierId);
     if (e) return e;
     await new Promise((r) => setImmediate(r));
-    e = map.lookup(this.smscName, carrierId);
+    e = store.peek(this.scope, carrierId);
     const until = Date.now() + 1000;
+    let waited = false;
     // Any bind of this process may have sent it (receipts often come on a separate receiver bind).
     while (!e && this.d.inFlightIds.size > 0 && Date.now() < until) {
+      waited = true;
       await new Promise((r) => setTimeout(r, 20));
-      e = map.lookup(this.smscName, carrierId);
+      e = store.peek(this.scope, carrierId);
     }
+    if (!e && waited) e = await store.lookup(this.scope, carrierId);
     return e;
   }
 
@@ -427,7 +434,18 @@ export class ClientBindRunner {
       return { status: 0 };
     }
     m.deliveryReceipts.labels({ ...l, outcome: r.outcome }).inc();
-    const entry = await this.findSubmitted(r.messageId);
+    let entry: CarrierIdRecord | undefined;
+    try {
+      entry = await this.findSubmitted(r.messageId);
+    } catch (err) {
+      if (!(err instanceof ReceiptStoreUnavailable)) throw err;
+      // Not "unknown": the store could not say. The SMSC keeps the receipt and sends it again.
+      this.log.debug(
+        { carrierMessageId: r.messageId, err },
+        'receipt store unavailable; SMSC asked to retry',
+      );
+      return { status: MO_TEMPORARY_ERROR };
+    }
     if (!entry) {
       this.unmatchedReceipts++;
       m.unmatchedReceipts.labels(l).inc();
@@ -437,33 +455,43 @@ export class ClientBindRunner {
       );
       return { status: 0 };
     }
-    const group = entry.group;
-    if (group) {
-      if (group.finished) return { status: 0 };
+    const store = this.d.receiptStore;
+    const grouped = entry.parts > 1;
+    let report = r;
+    if (grouped) {
       if (r.outcome === 'pending') return { status: 0 };
-      if (r.outcome === 'delivered') {
-        group.delivered.add(r.messageId);
-        if (group.delivered.size < group.parts) return { status: 0 };
+      let v;
+      try {
+        v = await store.partOutcome(this.scope, entry.coreId, entry.key, r.outcome);
+      } catch (err) {
+        if (!(err instanceof ReceiptStoreUnavailable)) throw err;
+        this.log.debug({ coreId: entry.coreId, err }, 'receipt store unavailable; SMSC asked to retry');
+        return { status: MO_TEMPORARY_ERROR };
       }
-      group.finished = r.outcome;
+      if (v.verdict !== 'report') return { status: 0 };
+      // The core keeps every part's carrier id, as the "sent" report wrote them.
+      report = { ...r, messageId: v.carrierIds.join(',') };
     }
+    const reopen = async (): Promise<void> => {
+      if (grouped) await store.reopen(this.scope, entry.coreId, entry.key).catch(() => undefined);
+    };
     // Our own "sent" PATCH for this message may still be on its way: the receipt goes after it.
     const wait = Math.max(100, this.receiptWaitMs);
     if (!(await this.d.inFlightIds.whenReleased(entry.coreId, wait))) {
-      if (group) delete group.finished;
+      await reopen();
       this.log.debug({ coreId: entry.coreId }, 'receipt before the sent report landed; SMSC asked to retry');
       return { status: MO_TEMPORARY_ERROR };
     }
     if (r.outcome === 'failed') m.deliveryFailures.labels(l).inc();
     try {
-      await this.d.core.reportReceipt(entry.coreId, r);
+      await this.d.core.reportReceipt(entry.coreId, report);
       return { status: 0 };
     } catch (err) {
       if (err instanceof CoreError && !err.temporary) {
         this.log.warn({ coreId: entry.coreId, err: err.message }, 'core refused a receipt update');
         return { status: 0 };
       }
-      if (group) delete group.finished;
+      await reopen();
       return { status: MO_TEMPORARY_ERROR };
     }
   }

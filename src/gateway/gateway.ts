@@ -21,7 +21,9 @@ import {
 } from '../smpp/server-listener.js';
 import { Accounting, type AccountingSnapshot } from './accounting.js';
 import { PartnerReceipts, type PartnerReceiptsOptions } from './partner-receipts.js';
-import { CarrierIdMap, type CarrierIdMapOptions } from './carrier-id-map.js';
+import type { CarrierIdMapOptions } from './carrier-id-map.js';
+import { MemoryReceiptStore } from '../receipt-store/memory.js';
+import type { ReceiptStore } from '../receipt-store/types.js';
 import { ClientBindRunner } from './client-bind-runner.js';
 import { Reporter, type ReporterOptions } from './reporter.js';
 import { listenerEntry, ServerBindRunner } from './server-bind-runner.js';
@@ -44,12 +46,18 @@ export interface GatewayDeps {
   listener?: Partial<ListenerOptions>;
   /** false: no SMPP listener (server binds then stay Pending). Default true. */
   listen?: boolean;
+  /** Limits of the default (memory) receipt store. */
   carrierIds?: CarrierIdMapOptions;
+  /** Carrier ids and partner receipts (createReceiptStore); default: in this process's memory. Closed by stop(). */
+  receiptStore?: ReceiptStore;
   reporter?: ReporterOptions;
   /** Extra ClientSession options for every client bind (tests: short timeouts). */
   sessionOverrides?: Partial<ClientSessionOptions>;
   /** Receipt tracking for partners' submit_sm (tests: short check delays). */
-  partnerReceipts?: Omit<PartnerReceiptsOptions, 'core' | 'deliver' | 'metrics' | 'log'>;
+  partnerReceipts?: Omit<
+    PartnerReceiptsOptions,
+    'core' | 'deliver' | 'metrics' | 'log' | 'queue' | 'binds' | 'canDeliver'
+  >;
 }
 
 export interface GatewayAccounting extends AccountingSnapshot {
@@ -92,7 +100,7 @@ export class Gateway extends EventEmitter {
   private readonly unbound = new Map<string, Promise<void>>();
   private readonly acct = new Accounting();
   private readonly inFlightIds = new InFlightIds();
-  readonly carrierIds: CarrierIdMap;
+  readonly receiptStore: ReceiptStore;
   private readonly reporter: Reporter;
   private listener: SmppListener | null = null;
   private partnerReceipts: PartnerReceipts | null = null;
@@ -112,7 +120,7 @@ export class Gateway extends EventEmitter {
     this.core = deps.core;
     this.metrics = deps.metrics;
     this.log = deps.log;
-    this.carrierIds = new CarrierIdMap(deps.carrierIds);
+    this.receiptStore = deps.receiptStore ?? new MemoryReceiptStore(deps.carrierIds, deps.metrics);
     this.reporter = new Reporter(deps.core, deps.log.child({ component: 'reporter' }), deps.reporter);
   }
 
@@ -139,6 +147,9 @@ export class Gateway extends EventEmitter {
       this.partnerReceipts = new PartnerReceipts({
         core: this.core,
         deliver: (key, fields) => listener.deliver(key, fields),
+        queue: this.receiptStore.partnerReceipts,
+        binds: () => this.servers.keys(),
+        canDeliver: (key) => listener.sessions(key).some((s) => s.bindType !== 'transmitter'),
         metrics: this.metrics,
         log: this.log.child({ component: 'partner-receipts' }),
         ...this.deps.partnerReceipts,
@@ -302,7 +313,7 @@ export class Gateway extends EventEmitter {
       core: this.core,
       metrics: this.metrics,
       log: bindLogger(this.log, b.namespace, b.name).child({ mode: 'client' }),
-      carrierIds: this.carrierIds,
+      receiptStore: this.receiptStore,
       reporter: this.reporter,
       accounting: this.acct,
       inFlightIds: this.inFlightIds,
@@ -474,6 +485,7 @@ export class Gateway extends EventEmitter {
     this.partnerReceipts?.stop();
     if (this.listener) await this.listener.close(); // pending deliver_sm → returned, queued → released
     await this.reporter.drain(deadline);
+    await this.receiptStore.close(Math.max(500, deadline - Date.now()));
     this.clients.clear();
     this.servers.clear();
     const after = this.acct.snapshot();

@@ -3,43 +3,41 @@
  * deliver_sm receipt once its message reaches a final state (SMPP 3.4 §5.2.17; the provider
  * notes' "passive" status). The core has no way to push that state to the frontend that posted
  * the message, so the gateway asks: GET /api/messages/{id} on a widening schedule until the
- * message is delivered, failed or expired, then sends the receipt on the partner's own bind.
+ * message is delivered, failed or expired, then sends the receipt on one of the partner's
+ * receiver sessions.
  *
- * Tracking is in memory and per process, bounded in count and age; what it gives up on is
- * counted, never silent.
+ * The tracked submits live in the receipt store's queue (memory, or Redis shared by every pod):
+ * any process with a receiver session of the partner claims due entries, checks and sends, so a
+ * receipt goes out on whichever pod the partner is bound to, and a restart loses none. Tracking
+ * is bounded in count and age; what it gives up on is counted, never silent.
  */
 import type { PduOptions, PDU } from 'smpp';
 import { formatReceipt, receiptState, STATE_CODES, wantsReceipt, type ReceiptState } from '../codec/index.js';
 import type { CoreClient } from '../core/index.js';
 import type { Logger } from '../log.js';
-import type { BindLabels, Metrics, PartnerReceiptResult } from '../metrics.js';
+import type { Metrics, PartnerReceiptResult } from '../metrics.js';
+import { MemoryPartnerQueue } from '../receipt-store/memory.js';
+import type {
+  FinalState,
+  PartnerReceiptQueue,
+  QueuedReceipt,
+  TrackedSubmit,
+} from '../receipt-store/types.js';
 import { classify } from './failure.js';
 
-export interface TrackedSubmit {
-  bindKey: string;
-  labels: BindLabels;
-  coreId: string;
-  /** registered_delivery of the partner's submit_sm. */
-  registeredDelivery: number;
-  /** The partner's addresses; the receipt goes back from destination to source. */
-  source: { addr: string; ton: number; npi: number };
-  destination: { addr: string; ton: number; npi: number };
-  /** The first characters of the message, for the receipt's text field. */
-  text: string;
-  submittedAt: Date;
-}
-
-export interface FinalState {
-  state: ReceiptState;
-  err: string;
-  doneAt: Date;
-}
+export type { FinalState, TrackedSubmit } from '../receipt-store/types.js';
 
 export interface PartnerReceiptsOptions {
   core: Pick<CoreClient, 'getMessage' | 'retryDelayMs'>;
   deliver: (bindKey: string, fields: PduOptions) => Promise<PDU>;
   metrics: Metrics;
   log: Logger;
+  /** Where tracked submits are kept. Default: a queue in this process's memory. */
+  queue?: PartnerReceiptQueue;
+  /** Server binds whose entries this process looks after. Default: those it tracked itself. */
+  binds?: () => Iterable<string>;
+  /** Whether this process can send on a bind now (it holds a receiver session). Default: always. */
+  canDeliver?: (bindKey: string) => boolean;
   /**
    * Waits between checks of one message; the last one repeats. Default 5 s, 15 s, 30 s, 1, 2, 5,
    * 10 and 30 min, then hourly: most receipts come within minutes, and a message whose carrier
@@ -48,19 +46,16 @@ export interface PartnerReceiptsOptions {
   checkDelaysMs?: number[];
   /** Give up on a message (no final state, or no session to send it on) after this long. Default 48 h. */
   maxAgeMs?: number;
-  /** Messages tracked at once, all binds together. Default 100,000. */
+  /** Messages tracked at once per server bind. Default 100,000. */
   maxTracked?: number;
   /** Core requests and deliveries at once. Default 8. */
   concurrency?: number;
   /** How often due entries are looked for. Default 1 s. */
   tickMs?: number;
-}
-
-interface Entry extends TrackedSubmit {
-  due: number;
-  checks: number;
-  final?: FinalState;
-  busy: boolean;
+  /** How long a claimed entry is not handed to another process. Default 60 s. */
+  leaseMs?: number;
+  /** How often entries past maxAgeMs are removed. Default 60 s. */
+  sweepMs?: number;
 }
 
 const FINAL_STATES: ReadonlySet<ReceiptState> = new Set([
@@ -128,96 +123,161 @@ export function receiptFields(t: TrackedSubmit, f: FinalState): PduOptions {
 
 export class PartnerReceipts {
   private readonly o: PartnerReceiptsOptions;
+  private readonly queue: PartnerReceiptQueue;
+  private readonly memory: MemoryPartnerQueue | undefined;
   private readonly delays: number[];
   private readonly maxAgeMs: number;
   private readonly maxTracked: number;
   private readonly concurrency: number;
-  /** Insertion order is submit order: the oldest is first when the limit is reached. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly leaseMs: number;
+  private readonly sweepMs: number;
+  /** Binds this process tracked submits for (the default of `binds`). */
+  private readonly tracked = new Set<string>();
+  /** Bumped when a bind is dropped: a check on its way for it is abandoned. */
+  private readonly epochs = new Map<string, number>();
   private running = 0;
+  private claiming = false;
+  private lastSweep = 0;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: PartnerReceiptsOptions) {
     this.o = opts;
+    if (opts.queue) this.queue = opts.queue;
+    else this.queue = this.memory = new MemoryPartnerQueue();
     this.delays = opts.checkDelaysMs ?? [
       5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
     ];
     this.maxAgeMs = opts.maxAgeMs ?? 48 * 3600_000;
     this.maxTracked = opts.maxTracked ?? 100_000;
     this.concurrency = opts.concurrency ?? 8;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.sweepMs = opts.sweepMs ?? 60_000;
     this.timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
     this.timer.unref();
   }
 
+  /** Entries held in this process's memory queue (tests; -1 for a shared queue). */
   get size(): number {
-    return this.entries.size;
+    return this.memory?.size ?? -1;
   }
 
   track(t: TrackedSubmit): void {
-    if ((t.registeredDelivery & 0x03) === 0) return;
-    const key = `${t.bindKey}\n${t.coreId}`;
-    if (this.entries.size >= this.maxTracked && !this.entries.has(key)) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
-      this.entries.delete(oldestKey);
-      this.finish(oldest, 'evicted');
-    }
-    if (!this.entries.has(key)) this.o.metrics.partnerReceiptsPending.labels(t.labels).inc();
-    this.entries.set(key, { ...t, due: Date.now() + (this.delays[0] ?? 0), checks: 0, busy: false });
+    if ((t.registeredDelivery & 0x03) === 0 || this.stopped) return;
+    this.tracked.add(t.bindKey);
+    const e: QueuedReceipt = { ...t, due: Date.now() + (this.delays[0] ?? 0), checks: 0 };
+    if (!this.queue.durable) this.o.metrics.partnerReceiptsPending.labels(t.labels).inc();
+    void this.queue.add(e, this.maxTracked).then(
+      (evicted) => {
+        for (const x of evicted) this.finish(x, 'evicted');
+      },
+      (err: unknown) => this.o.log.warn({ err, messageId: t.coreId }, 'partner receipt could not be queued'),
+    );
   }
 
-  /** A partner session is up again: send what waited for one now rather than at the next check. */
-  poke(bindKey: string): void {
-    const now = Date.now();
-    for (const e of this.entries.values()) if (e.bindKey === bindKey && e.final !== undefined) e.due = now;
-    this.tick(now);
+  /** A partner session is up: send what waited for one now rather than at the next tick. */
+  poke(_bindKey: string): void {
+    this.tick();
   }
 
   /** The bind is gone: nothing more can be sent on it. */
   dropBind(bindKey: string): void {
-    for (const [key, e] of this.entries) {
-      if (e.bindKey !== bindKey) continue;
-      this.entries.delete(key);
-      this.finish(e, 'dropped');
-    }
+    this.epochs.set(bindKey, (this.epochs.get(bindKey) ?? 0) + 1);
+    this.tracked.delete(bindKey);
+    void this.queue.dropBind(bindKey).then(
+      (gone) => {
+        for (const e of gone) this.finish(e, 'dropped');
+      },
+      (err: unknown) =>
+        this.o.log.warn({ err, bind: bindKey }, 'partner receipts of a removed bind not dropped'),
+    );
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.entries.size > 0)
-      this.o.log.info(
-        { pending: this.entries.size },
-        'partner receipts still pending are not sent (gateway stopping)',
-      );
-    for (const e of this.entries.values()) this.finish(e, 'dropped');
-    this.entries.clear();
+    this.stopped = true;
+    // A shared queue keeps them for the other pods (and this one after a restart).
+    if (this.queue.durable || !this.memory) return;
+    const pending = this.memory.size;
+    if (pending > 0)
+      this.o.log.info({ pending }, 'partner receipts still pending are not sent (gateway stopping)');
+    for (const bindKey of [...this.tracked]) this.dropBind(bindKey);
+  }
+
+  private binds(): string[] {
+    return [...(this.o.binds?.() ?? this.tracked)];
   }
 
   /** One pass over due entries (exposed for tests that drive time themselves). */
   tick(now = Date.now()): void {
+    if (this.stopped || this.claiming) return;
     if (this.o.core.retryDelayMs(now) > 0) return;
-    for (const [key, e] of this.entries) {
-      if (this.running >= this.concurrency) return;
-      if (e.busy || e.due > now) continue;
-      if (now - e.submittedAt.getTime() > this.maxAgeMs) {
-        this.entries.delete(key);
+    this.claiming = true;
+    void this.pass(now).finally(() => (this.claiming = false));
+  }
+
+  private async pass(now: number): Promise<void> {
+    const binds = this.binds();
+    if (now - this.lastSweep >= this.sweepMs || this.lastSweep === 0) {
+      this.lastSweep = now;
+      for (const bindKey of binds) await this.sweep(bindKey, now);
+    }
+    for (const bindKey of binds) {
+      const room = this.concurrency - this.running;
+      if (room <= 0 || this.stopped) return;
+      if (this.o.canDeliver && !this.o.canDeliver(bindKey)) continue;
+      let due: QueuedReceipt[];
+      try {
+        due = await this.queue.claim(bindKey, now, room, this.leaseMs);
+      } catch (err) {
+        this.o.log.debug({ err, bind: bindKey }, 'partner receipts: claim failed');
+        continue;
+      }
+      const epoch = this.epochs.get(bindKey) ?? 0;
+      for (const e of due) {
+        this.running++;
+        void this.step(e, epoch).finally(() => this.running--);
+      }
+    }
+  }
+
+  private async sweep(bindKey: string, now: number): Promise<void> {
+    try {
+      for (const e of await this.queue.expire(bindKey, now - this.maxAgeMs)) {
         this.o.log.warn(
           { bind: e.bindKey, messageId: e.coreId, final: e.final?.state ?? null },
           'partner receipt given up: no final state, or no partner session to send it on, in time',
         );
         this.finish(e, 'expired');
-        continue;
       }
-      e.busy = true;
-      this.running++;
-      void this.step(key, e).finally(() => {
-        e.busy = false;
-        this.running--;
-      });
+      if (this.queue.durable) {
+        const n = await this.queue.count(bindKey);
+        const labels = this.labelsOf.get(bindKey);
+        if (labels) this.o.metrics.partnerReceiptsPending.labels(labels).set(n);
+      }
+    } catch (err) {
+      this.o.log.debug({ err, bind: bindKey }, 'partner receipts: sweep failed');
     }
   }
 
-  private async step(key: string, e: Entry): Promise<void> {
+  /** Labels of each bind seen (a shared queue's gauge is set from its count). */
+  private readonly labelsOf = new Map<string, TrackedSubmit['labels']>();
+
+  private gone(e: QueuedReceipt, epoch: number): boolean {
+    return this.stopped || (this.epochs.get(e.bindKey) ?? 0) !== epoch;
+  }
+
+  private async step(e: QueuedReceipt, epoch: number): Promise<void> {
+    this.labelsOf.set(e.bindKey, e.labels);
+    if (Date.now() - e.submittedAt.getTime() > this.maxAgeMs) {
+      this.o.log.warn(
+        { bind: e.bindKey, messageId: e.coreId, final: e.final?.state ?? null },
+        'partner receipt given up: no final state, or no partner session to send it on, in time',
+      );
+      await this.end(e, 'expired');
+      return;
+    }
     if (e.final === undefined) {
       let m: Record<string, unknown> | null;
       try {
@@ -227,29 +287,30 @@ export class PartnerReceipts {
           { messageId: e.coreId, err: (err as Error).message },
           'partner receipt: core check failed',
         );
-        this.later(e);
+        await this.later(e);
         return;
       }
-      if (this.entries.get(key) !== e) return; // dropped meanwhile (bind removed, stop)
+      if (this.gone(e, epoch)) return; // dropped meanwhile (bind removed, stop)
       if (m === null) {
         this.o.log.warn(
           { bind: e.bindKey, messageId: e.coreId },
           'partner receipt: the core no longer has the message',
         );
-        this.end(key, e, 'unknown_message');
+        await this.end(e, 'unknown_message');
         return;
       }
       const f = finalStateOf(m, new Date());
       if (f === null) {
-        this.later(e);
+        await this.later(e);
         return;
       }
       e.final = f;
       if (!wantsReceipt(e.registeredDelivery, f.state)) {
-        this.end(key, e, 'not_requested');
+        await this.end(e, 'not_requested');
         return;
       }
     }
+    if (this.gone(e, epoch)) return;
     try {
       await this.o.deliver(e.bindKey, receiptFields(e, e.final));
     } catch (err) {
@@ -259,32 +320,46 @@ export class PartnerReceipts {
           { bind: e.bindKey, messageId: e.coreId, err: c.reason },
           'partner refused a delivery receipt',
         );
-        this.end(key, e, 'refused');
+        await this.end(e, 'refused');
         return;
       }
       // No receiver session right now, or a passing refusal: the partner gets it later.
-      this.later(e);
+      await this.later(e);
       return;
     }
-    this.end(key, e, 'sent');
+    await this.end(e, 'sent');
   }
 
-  /** Ends tracking once: an entry dropped meanwhile (bind removed, stop) is not counted twice. */
-  private end(key: string, e: Entry, result: PartnerReceiptResult): void {
-    if (this.entries.get(key) !== e) return;
-    this.entries.delete(key);
-    this.finish(e, result);
+  /** Ends tracking once: an entry ended meanwhile (bind removed, another pod) is not counted twice. */
+  private async end(e: QueuedReceipt, result: PartnerReceiptResult): Promise<void> {
+    let removed: boolean;
+    try {
+      removed = await this.queue.remove(e.bindKey, e.coreId);
+    } catch (err) {
+      // The store is away: the lease runs out and the entry comes back; a receipt may then go twice.
+      this.o.log.warn({ err, messageId: e.coreId, result }, 'partner receipt: could not end its tracking');
+      return;
+    }
+    if (removed) this.finish(e, result);
   }
 
-  private later(e: Entry): void {
+  private async later(e: QueuedReceipt): Promise<void> {
     e.checks++;
     const d = this.delays[Math.min(e.checks, this.delays.length - 1)] ?? 0;
     e.due = Date.now() + d;
+    try {
+      await this.queue.update(e);
+    } catch (err) {
+      this.o.log.debug(
+        { err, messageId: e.coreId },
+        'partner receipt: reschedule failed (the lease brings it back)',
+      );
+    }
   }
 
-  private finish(e: Entry, result: PartnerReceiptResult): void {
+  private finish(e: QueuedReceipt, result: PartnerReceiptResult): void {
     const m = this.o.metrics;
-    m.partnerReceiptsPending.labels(e.labels).dec();
+    if (!this.queue.durable) m.partnerReceiptsPending.labels(e.labels).dec();
     m.partnerReceipts.labels({ ...e.labels, result }).inc();
   }
 }

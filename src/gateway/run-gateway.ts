@@ -10,6 +10,7 @@ import { CoreClient } from '../core/index.js';
 import { startOpsServer, type OpsServer } from '../http/ops-server.js';
 import { createLogger, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics.js';
+import { createReceiptStore } from '../receipt-store/index.js';
 import { loadManifestDir, resolveBinds, watchManifestDir, type LoadResult } from '../standalone/index.js';
 import type { WatchOptions } from '../standalone/index.js';
 import { Gateway, type GatewayDeps } from './gateway.js';
@@ -70,7 +71,15 @@ export async function runGateway(
   if (config.coreCa !== undefined) coreOpts.ca = config.coreCa;
   if (config.coreToken !== undefined) coreOpts.bearerToken = config.coreToken;
   const core = new CoreClient(coreOpts, log.child({ component: 'core' }), metrics);
-  const gateway = new Gateway({ config, core, metrics, log, ...opts.gateway });
+  const receiptStore =
+    opts.gateway?.receiptStore ??
+    createReceiptStore({
+      config,
+      metrics,
+      log,
+      ...(opts.gateway?.carrierIds ? { memory: opts.gateway.carrierIds } : {}),
+    });
+  const gateway = new Gateway({ config, core, metrics, log, ...opts.gateway, receiptStore });
 
   let running: RunningSource | undefined;
   let ops: OpsServer | undefined;

@@ -47,6 +47,27 @@ describe('loadConfig', () => {
       logLevel: 'info',
       podName: hostname(),
       watchNamespaces: [],
+      receiptStore: 'memory',
+      receiptTtlHours: 72,
+      redisKeyPrefix: 'smpp:',
+    });
+  });
+
+  it('reads the Redis receipt store settings, the password from its file', () => {
+    const c = loadConfig({
+      ...BASE,
+      RECEIPT_STORE: 'Redis',
+      RECEIPT_TTL_HOURS: '24',
+      REDIS_URL: 'redis+sentinel://s1:26379,s2:26379/mymaster?db=2',
+      REDIS_PASSWORD_FILE: join(dir, 'token'),
+      REDIS_KEY_PREFIX: 'prod:smpp:',
+    });
+    expect(c).toMatchObject({
+      receiptStore: 'redis',
+      receiptTtlHours: 24,
+      redisUrl: 'redis+sentinel://s1:26379,s2:26379/mymaster?db=2',
+      redisPassword: 'tok-123',
+      redisKeyPrefix: 'prod:smpp:',
     });
   });
 
@@ -130,6 +151,20 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'one of'],
     [{ WATCH_NAMESPACES: 'sms,Bad_NS' }, 'WATCH_NAMESPACES', 'namespace'],
     [{ CORE_TOKEN: 'a\nb' }, 'CORE_TOKEN', 'single line'],
+    [{ RECEIPT_STORE: 'mysql' }, 'RECEIPT_STORE', 'memory or redis'],
+    [{ RECEIPT_STORE: 'redis' }, 'REDIS_URL', 'required'],
+    [{ REDIS_URL: 'redis://r:6379' }, 'RECEIPT_STORE', 'RECEIPT_STORE=redis'],
+    [{ RECEIPT_STORE: 'redis', REDIS_URL: 'http://r:6379' }, 'REDIS_URL', 'scheme'],
+    [{ RECEIPT_STORE: 'redis', REDIS_URL: 'redis://a:1,b:2' }, 'REDIS_URL', 'several hosts'],
+    [{ RECEIPT_STORE: 'redis', REDIS_URL: 'redis+sentinel://s1:26379' }, 'REDIS_URL', 'names no master'],
+    [{ RECEIPT_STORE: 'redis', REDIS_URL: 'redis://r:99999' }, 'REDIS_URL', '1-65535'],
+    [
+      { RECEIPT_STORE: 'redis', REDIS_URL: 'redis://r', REDIS_PASSWORD_FILE: '/nonexistent/pw' },
+      'REDIS_PASSWORD_FILE',
+      'cannot read',
+    ],
+    [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX', 'characters'],
+    [{ RECEIPT_TTL_HOURS: '0' }, 'RECEIPT_TTL_HOURS', 'at least 1'],
   ])('%o is rejected naming %s', (env, setting, problem) => {
     const err = errorOf(env as Record<string, string>);
     expect(err.setting).toBe(setting);
@@ -146,6 +181,19 @@ describe('loadConfig', () => {
 
   it('a missing API_BASE_URL is a ConfigError naming it', () => {
     expect(() => loadConfig({})).toThrow(/^API_BASE_URL: /);
+  });
+
+  it('publicConfig hides the Redis password, from its file or from the URL', () => {
+    const c = loadConfig({
+      ...BASE,
+      RECEIPT_STORE: 'redis',
+      REDIS_URL: 'rediss://app:url-secret@redis.example:6380/1',
+      REDIS_PASSWORD_FILE: join(dir, 'token'),
+    });
+    const p = JSON.stringify(publicConfig(c));
+    expect(p).not.toContain('url-secret');
+    expect(p).not.toContain('tok-123');
+    expect(p).toContain('rediss://app:[REDACTED]@redis.example:6380/1');
   });
 
   it('publicConfig hides the token and the CA body', () => {

@@ -193,6 +193,7 @@ describe('PartnerReceipts', () => {
     receipts.track(submit('1'));
     receipts.tick(Date.now() + 1);
     receipts.dropBind('default/partner1');
+    await new Promise((r) => setImmediate(r));
     answer({ status: 'delivered' });
     await new Promise((r) => setImmediate(r));
     expect(sent).toHaveLength(0);
@@ -222,8 +223,10 @@ describe('PartnerReceipts', () => {
     receipts.track(submit('a'));
     receipts.track(submit('b'));
     receipts.track(submit('c'));
+    await new Promise((r) => setImmediate(r)); // the queue answers asynchronously (it may be Redis)
     expect(await result('evicted')).toBe(1);
     receipts.dropBind('default/partner1');
+    await new Promise((r) => setImmediate(r));
     expect(await result('dropped')).toBe(2);
     expect(receipts.size).toBe(0);
   });
