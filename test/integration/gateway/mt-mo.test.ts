@@ -43,7 +43,7 @@ describe('gateway MT through a client bind', () => {
       expect(core.store.get(id)?.sends).toBe(1);
     }
     const submits = sim.state.messages(0, 100).messages;
-    // Each message went to its own number (the receipt PATCH overwrites smsc_message_id per part).
+    // Each message went to its own number.
     const byCarrierId = (id: number) =>
       submits.filter((s) => `+${s.destination.addr}` === rec(core, id).destination_msisdn);
     const [g] = byCarrierId(gsm);
@@ -57,6 +57,9 @@ describe('gateway MT through a client bind', () => {
     const parts = byCarrierId(long);
     expect(parts.length).toBeGreaterThanOrEqual(2);
     for (const p of parts) expect((p.esmClass & 0x40) !== 0 || 'sar_msg_ref_num' in p.tlvs).toBe(true);
+    // The delivered report keeps every part's carrier id, as the sent report wrote them.
+    const ids = String(rec(core, long).smsc_message_id).split(',');
+    expect(ids.sort()).toEqual(parts.map((p) => String(p.messageId)).sort());
     expect(submits).toHaveLength(2 + parts.length);
     const a = await settledAccounting(gateway);
     expect(a).toMatchObject({ taken: 3, sent: 3, returned: 0, failed: 0 });
