@@ -18,7 +18,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The console's page: plain HTML/CSS/ES modules, served as they are (dist/console finds them here).
+COPY src/console/web ./src/console/web
 USER 65532:65532
-EXPOSE 2775 4000
+EXPOSE 2775 4000 8087
 ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["run"]

@@ -11,6 +11,8 @@ pkgs=(
   curl             # readiness probes of the test control plane (hack/control-plane.sh)
   iproute2         # ss: free loopback ports for the test control plane
   redis-server     # the Redis receipt store's tests start their own (temporary dir, free port)
+  chromium         # headless browser for the console's tests (driven by playwright-core)
+  fonts-dejavu-core # a font for chromium's rendering of the console (screenshots)
 )
 missing=()
 for p in "${pkgs[@]}"; do

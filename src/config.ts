@@ -71,6 +71,15 @@ export interface GatewayConfig {
   redisPasswordFile?: string;
   /** REDIS_KEY_PREFIX: prefix of every key. Default "smpp:". */
   redisKeyPrefix: string;
+  /** CONSOLE_PORT: the Live Status console (seeds' port 8087); 0 = no console. */
+  consolePort: number;
+  /** CONSOLE_HOST: the console's address; unset = 0.0.0.0 in a cluster, 127.0.0.1 standalone. */
+  consoleHost?: string;
+  /**
+   * CONSOLE_SERVICE: the console's Service in POD_NAMESPACE; its EndpointSlices list the pods
+   * whose counters the console gathers. Unset: this pod's own counters only.
+   */
+  consoleService?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -171,6 +180,13 @@ const schema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : / -')
     .default('smpp:'),
+  CONSOLE_PORT: port(0).default(8087),
+  CONSOLE_HOST: nonEmpty.optional(),
+  CONSOLE_SERVICE: z
+    .string()
+    .trim()
+    .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Service name (lower case, digits, -)')
+    .optional(),
 });
 
 export const CONFIG_SETTINGS = Object.keys(schema.shape);
@@ -279,10 +295,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     receiptStore: e.RECEIPT_STORE,
     receiptTtlHours: e.RECEIPT_TTL_HOURS,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    consolePort: e.CONSOLE_PORT,
   };
   if (e.REDIS_URL !== undefined) config.redisUrl = e.REDIS_URL;
   if (e.REDIS_PASSWORD_FILE !== undefined) config.redisPasswordFile = e.REDIS_PASSWORD_FILE;
   if (redisPassword !== undefined) config.redisPassword = redisPassword;
+  if (e.CONSOLE_HOST !== undefined) config.consoleHost = e.CONSOLE_HOST;
+  if (e.CONSOLE_SERVICE !== undefined) config.consoleService = e.CONSOLE_SERVICE;
   if (e.CORE_CA_FILE !== undefined) config.coreCaFile = e.CORE_CA_FILE;
   if (coreCa !== undefined) config.coreCa = coreCa;
   if (coreToken !== undefined && coreToken !== '') config.coreToken = coreToken;

@@ -22,6 +22,7 @@ Options:
   --smsc-http-port N   simulator control port (default 8081)
   --metrics-port N     gateway /metrics port (default 4000)
   --listen-port N      gateway SMPP listener for partners (default 2776)
+  --console-port N     the Live Status console (default 8087; 0 = none)
   --receipt-delay MS   how long the simulator waits before each receipt (default 1000)
   -h, --help           this help
 `;
@@ -34,7 +35,10 @@ interface DemoOptions {
   smscHttpPort: number;
   metricsPort: number;
   listenPort: number;
+  consolePort: number;
   receiptDelayMs: number;
+  /** Without --exit: run until this settles (tests) instead of until Ctrl-C. */
+  until?: Promise<void>;
 }
 
 class UsageError extends Error {}
@@ -53,6 +57,7 @@ function parseArgs(args: string[]): DemoOptions {
     smscHttpPort: 8081,
     metricsPort: 4000,
     listenPort: 2776,
+    consolePort: 8087,
     receiptDelayMs: 1000,
   };
   const ports: Record<string, keyof DemoOptions> = {
@@ -61,6 +66,7 @@ function parseArgs(args: string[]): DemoOptions {
     '--smsc-http-port': 'smscHttpPort',
     '--metrics-port': 'metricsPort',
     '--listen-port': 'listenPort',
+    '--console-port': 'consolePort',
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -128,6 +134,8 @@ function str(v: unknown): string {
   return v === null || v === undefined ? '' : String(v);
 }
 
+export type { DemoOptions };
+
 export async function runDemo(o: DemoOptions, out: (line: string) => void): Promise<number> {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   let core: DevCore | undefined;
@@ -157,6 +165,8 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
       METRICS_PORT: String(o.metricsPort),
       SMPP_LISTEN_HOST: '127.0.0.1',
       SMPP_LISTEN_PORT: String(o.listenPort),
+      CONSOLE_HOST: '127.0.0.1',
+      CONSOLE_PORT: String(o.consolePort),
       SHUTDOWN_GRACE_SECONDS: '5',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       POD_NAME: 'demo-gateway',
@@ -254,8 +264,13 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
     out(
       `\naccounting: taken ${a.taken} = sent ${a.sent} + returned ${a.returned} + failed ${a.failed} + released ${a.released} (in flight ${a.inFlight})`,
     );
+    if (gw.console !== undefined) {
+      out(
+        `\nconsole              ${gw.console.url}   (Live Status: every bind, live; Reconnect / Disconnect)`,
+      );
+    }
     out(
-      `\nmetrics              ${gw.ops.url}/metrics   (health ${gw.ops.url}/healthz, ${gw.ops.url}/readyz)`,
+      `${gw.console !== undefined ? '' : '\n'}metrics              ${gw.ops.url}/metrics   (health ${gw.ops.url}/healthz, ${gw.ops.url}/readyz)`,
     );
     out(`core messages        ${core.url}/devcore/messages   stats ${core.url}/devcore/stats`);
     out(`simulator            http://127.0.0.1:${sim.httpPort}/messages   /deliveries   /stats`);
@@ -271,7 +286,7 @@ export async function runDemo(o: DemoOptions, out: (line: string) => void): Prom
       return ok ? 0 : 1;
     }
     out('\nRunning. Ctrl-C to stop.');
-    await untilStopSignal();
+    await (o.until ?? untilStopSignal());
     await cleanup();
     return 0;
   } catch (err) {

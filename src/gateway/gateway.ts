@@ -60,6 +60,12 @@ export interface GatewayDeps {
   >;
 }
 
+/** One bind as this process runs it: its spec (a Secret reference, never the password) and status. */
+export type BindView = { namespace: string; name: string; smscName: string; status: BindRuntimeStatus } & (
+  | { kind: 'SmppClientBind'; spec: ResolvedClientBind['spec'] }
+  | { kind: 'SmppServerBind'; spec: ResolvedServerBind['spec'] }
+);
+
 export interface GatewayAccounting extends AccountingSnapshot {
   /** Messages this process holds right now (taken, or waiting for the core to acknowledge a report). */
   held: number;
@@ -368,27 +374,16 @@ export class Gateway extends EventEmitter {
     return this.unbound.get(`${namespace}/${name}`) ?? Promise.resolve();
   }
 
-  /** Every bind's status, for the demo and the status endpoint. */
-  statuses(): {
-    kind: BindKind;
-    namespace: string;
-    name: string;
-    smscName: string;
-    status: BindRuntimeStatus;
-  }[] {
-    const out: {
-      kind: BindKind;
-      namespace: string;
-      name: string;
-      smscName: string;
-      status: BindRuntimeStatus;
-    }[] = [];
+  /** Every bind's spec (no password) and status: the demo and the console read this. */
+  statuses(): BindView[] {
+    const out: BindView[] = [];
     for (const { runner } of this.clients.values())
       out.push({
         kind: 'SmppClientBind',
         namespace: runner.bind.namespace,
         name: runner.bind.name,
         smscName: runner.bind.spec.smscName,
+        spec: runner.bind.spec,
         status: runner.status(),
       });
     for (const { runner } of this.servers.values())
@@ -397,6 +392,7 @@ export class Gateway extends EventEmitter {
         namespace: runner.bind.namespace,
         name: runner.bind.name,
         smscName: runner.bind.spec.smscName,
+        spec: runner.bind.spec,
         status: runner.status(),
       });
     return out;

@@ -1,5 +1,5 @@
 export { Gateway } from './gateway.js';
-export type { GatewayDeps, GatewayAccounting } from './gateway.js';
+export type { GatewayDeps, GatewayAccounting, BindView } from './gateway.js';
 export type { BindRuntimeStatus, BindKind, ResolvedClientBind, ResolvedServerBind } from './types.js';
 export { CarrierIdMap } from './carrier-id-map.js';
 export type { CarrierIdMapOptions, CarrierIdEntry, PartGroup } from './carrier-id-map.js';

@@ -6,6 +6,9 @@
  */
 import { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config.js';
+import { startConsole, type ConsoleServer, type ConsoleSource } from '../console/index.js';
+import { RuntimeOverrides } from '../console/overrides.js';
+import { standaloneConsole, type FolderState } from '../console/standalone.js';
 import { CoreClient } from '../core/index.js';
 import { startOpsServer, type OpsServer } from '../http/ops-server.js';
 import { createLogger, type Logger } from '../log.js';
@@ -25,6 +28,8 @@ export interface RunningSource {
   stop(): Promise<void>;
   /** Readiness beyond the gateway's own (e.g. the controller has listed everything once). */
   ready?: () => boolean;
+  /** What the console (CONSOLE_PORT) shows and how it acts, for this source. */
+  console?: { defaultHost: string; create(host: string): ConsoleSource };
 }
 
 /** Feeds desired binds into the gateway until stopped. */
@@ -47,6 +52,8 @@ export interface RunningGateway {
   core: CoreClient;
   metrics: Metrics;
   ops: OpsServer;
+  /** The Live Status console, unless CONSOLE_PORT is 0. */
+  console?: ConsoleServer;
   log: Logger;
   /** Drains (within SHUTDOWN_GRACE_SECONDS) and closes everything. */
   stop(reason?: string): Promise<void>;
@@ -83,6 +90,7 @@ export async function runGateway(
 
   let running: RunningSource | undefined;
   let ops: OpsServer | undefined;
+  let consoleServer: ConsoleServer | undefined;
   try {
     await gateway.start();
     ops = await startOpsServer(
@@ -95,7 +103,18 @@ export async function runGateway(
       log,
     );
     running = await source.start(gateway, { config, log, metrics });
+    if (config.consolePort !== 0 && running.console !== undefined) {
+      consoleServer = await startConsole({ config, gateway, metrics, source: running.console, log }).catch(
+        (err: NodeJS.ErrnoException) => {
+          // The page is an aid; a port clash must not keep the gateway from moving messages.
+          if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+          log.error({ err, port: config.consolePort }, 'console not started: cannot listen on CONSOLE_PORT');
+          return undefined;
+        },
+      );
+    }
   } catch (err) {
+    await running?.stop().catch(() => undefined);
     await gateway.stop(0).catch(() => undefined);
     await ops?.close();
     await core.close();
@@ -103,7 +122,12 @@ export async function runGateway(
   }
   const opsServer = ops;
   log.info(
-    { source: source.name, metrics: `${opsServer.url}/metrics`, smppPort: gateway.smppPort },
+    {
+      source: source.name,
+      metrics: `${opsServer.url}/metrics`,
+      smppPort: gateway.smppPort,
+      console: consoleServer?.url,
+    },
     'gateway running',
   );
 
@@ -124,6 +148,7 @@ export async function runGateway(
       await running
         ?.stop()
         .catch((err: unknown) => log.error({ err: (err as Error).message }, 'source stop failed'));
+      await consoleServer?.close();
       await gateway.stop(config.shutdownGraceSeconds * 1000);
       await opsServer.close();
       await core.close();
@@ -135,15 +160,25 @@ export async function runGateway(
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
-  return { gateway, core, metrics, ops: opsServer, log, stop, done };
+  const out: RunningGateway = { gateway, core, metrics, ops: opsServer, log, stop, done };
+  if (consoleServer !== undefined) out.console = consoleServer;
+  return out;
 }
 
-/** Standalone mode: binds and Secrets from a folder of manifests, re-applied live on every change. */
+/**
+ * Standalone mode: binds and Secrets from a folder of manifests, re-applied live on every change.
+ * The console's actions are runtime overrides on top of the files (never written to them).
+ */
 export function manifestFolderSource(dir: string, watch: WatchOptions = {}): DesiredStateSource {
   return {
     name: `manifests:${dir}`,
-    async start(gateway, { log }) {
+    async start(gateway, { log, config }) {
+      const overrides = new RuntimeOverrides();
+      const folderListeners = new Set<() => void>();
+      let folder: FolderState | undefined;
+      let last: LoadResult | undefined;
       const apply = (result: LoadResult, first: boolean): void => {
+        last = result;
         if (first) {
           for (const e of result.errors)
             log.warn(
@@ -157,8 +192,10 @@ export function manifestFolderSource(dir: string, watch: WatchOptions = {}): Des
             { kind: e.kind, namespace: e.namespace, bind: e.name, reason: e.reason, error: e.message },
             'bind cannot run',
           );
-        gateway.setClientBinds(r.client);
-        gateway.setServerBinds(r.server);
+        folder = { clientBinds: result.clientBinds, serverBinds: result.serverBinds, resolved: r };
+        gateway.setClientBinds(r.client.map((b) => overrides.applyClient(b)));
+        gateway.setServerBinds(r.server.map((b) => overrides.applyServer(b)));
+        for (const cb of folderListeners) cb();
         log.info(
           {
             dir,
@@ -171,9 +208,30 @@ export function manifestFolderSource(dir: string, watch: WatchOptions = {}): Des
       };
       const baseline = await loadManifestDir(dir); // throws ManifestDirError for a missing folder
       apply(baseline, true);
+      overrides.onChange(() => {
+        if (last !== undefined) apply(last, false);
+      });
       const watcher = watchManifestDir(dir, (result) => apply(result, false), log, { ...watch, baseline });
       return {
         stop: async () => watcher.close(),
+        console: {
+          // Standalone actions need no login: only this machine may reach them by default.
+          defaultHost: '127.0.0.1',
+          create: (host) =>
+            standaloneConsole({
+              config,
+              dir,
+              gateway,
+              overrides,
+              folder: () => folder,
+              onFolderChange: (cb) => {
+                folderListeners.add(cb);
+                return () => folderListeners.delete(cb);
+              },
+              listenerPort: () => gateway.smppPort,
+              host,
+            }),
+        },
       };
     },
   };

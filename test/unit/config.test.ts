@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       receiptStore: 'memory',
       receiptTtlHours: 72,
       redisKeyPrefix: 'smpp:',
+      consolePort: 8087,
     });
   });
 
@@ -94,6 +95,9 @@ describe('loadConfig', () => {
       POD_NAME: 'smpp-operator-0',
       POD_NAMESPACE: 'sms',
       WATCH_NAMESPACES: 'sms, partners ,',
+      CONSOLE_PORT: '9087',
+      CONSOLE_HOST: '::',
+      CONSOLE_SERVICE: 'smpp-operator-console',
     });
     expect(c).toMatchObject({
       apiBaseUrl: 'http://core.sms.svc:8080',
@@ -117,6 +121,9 @@ describe('loadConfig', () => {
       podName: 'smpp-operator-0',
       podNamespace: 'sms',
       watchNamespaces: ['sms', 'partners'],
+      consolePort: 9087,
+      consoleHost: '::',
+      consoleService: 'smpp-operator-console',
     });
     expect(c.coreCa).toContain('BEGIN CERTIFICATE');
   });
@@ -165,6 +172,9 @@ describe('loadConfig', () => {
     ],
     [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX', 'characters'],
     [{ RECEIPT_TTL_HOURS: '0' }, 'RECEIPT_TTL_HOURS', 'at least 1'],
+    [{ CONSOLE_PORT: 'web' }, 'CONSOLE_PORT', 'whole number'],
+    [{ CONSOLE_PORT: '65536' }, 'CONSOLE_PORT', 'at most 65535'],
+    [{ CONSOLE_SERVICE: 'Console_Svc' }, 'CONSOLE_SERVICE', 'Service name'],
   ])('%o is rejected naming %s', (env, setting, problem) => {
     const err = errorOf(env as Record<string, string>);
     expect(err.setting).toBe(setting);

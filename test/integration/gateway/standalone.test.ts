@@ -244,6 +244,7 @@ describe('demo command', () => {
         smscHttpPort: 0,
         metricsPort: 0,
         listenPort: 0,
+        consolePort: 0,
         receiptDelayMs: 50,
       },
       (l) => lines.push(l),
