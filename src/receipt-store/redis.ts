@@ -215,6 +215,8 @@ export class RedisReceiptStore implements ReceiptStore {
   private readonly retryMaxMs: number;
   private buffer: Write[] = [];
   private readonly recent = new Map<string, Recent>();
+  /** Ids recorded here and not yet in Redis (at most maxBuffered entries' worth). */
+  private readonly unwritten = new Map<string, Recent>();
   /** Groups of long messages not yet written: a part's receipt waits for its group. */
   private readonly unwrittenGroups = new Map<string, Promise<void>>();
   private flushing = false;
@@ -327,7 +329,12 @@ export class RedisReceiptStore implements ReceiptStore {
     if (ids.length === 0 || this.closed) return;
     const parts = carrierIds.length;
     const now = Date.now();
-    for (const id of ids) this.remember(`${scope}\u0000${canonical(id)}`, { coreId, parts, at: now });
+    for (const id of ids) {
+      const key = `${scope}\u0000${canonical(id)}`;
+      const r = { coreId, parts, at: now };
+      this.remember(key, r);
+      this.unwritten.set(key, r);
+    }
     const w: Write = { kind: 'ids', scope, coreId, ids, parts };
     if (parts > 1) {
       const key = `${scope}\u0000${coreId}`;
@@ -357,7 +364,8 @@ export class RedisReceiptStore implements ReceiptStore {
   peek(scope: string, carrierId: string): CarrierIdRecord | undefined {
     const now = Date.now();
     for (const v of variants(carrierId)) {
-      const r = this.recent.get(`${scope}\u0000${v}`);
+      const k = `${scope}\u0000${v}`;
+      const r = this.recent.get(k) ?? this.unwritten.get(k);
       if (r && now - r.at < this.ttlMs) return { coreId: r.coreId, parts: r.parts, key: v };
     }
     return undefined;
@@ -436,6 +444,16 @@ export class RedisReceiptStore implements ReceiptStore {
     this.schedule(this.backoffMs);
   }
 
+  /** The entry is in Redis now (or lost): other pods answer for it. */
+  private settled(w: Write): void {
+    if (w.kind !== 'ids') return;
+    for (const id of w.ids) {
+      const key = `${w.scope}\u0000${canonical(id)}`;
+      if (this.unwritten.get(key)?.coreId === w.coreId) this.unwritten.delete(key);
+    }
+    w.done?.();
+  }
+
   /** Drops the oldest entries beyond maxBuffered, counting them lost. */
   private trim(): void {
     const over = this.buffer.length - this.maxBuffered;
@@ -446,7 +464,7 @@ export class RedisReceiptStore implements ReceiptStore {
     for (const w of lost) {
       if (w.kind === 'ids') {
         ids += w.ids.length;
-        w.done?.();
+        this.settled(w);
       } else {
         partner++;
         w.done([]);
@@ -500,7 +518,7 @@ export class RedisReceiptStore implements ReceiptStore {
       this.backoffMs = 0;
       let r = 0;
       for (const w of batch) {
-        if (w.kind === 'ids') w.done?.();
+        if (w.kind === 'ids') this.settled(w);
         else w.done(decodeList(results[r]));
         r++;
       }

@@ -13,6 +13,13 @@ export const receiptPolicySchema = z
     err: err.optional(),
     /** Per destination_addr overrides, so one run can mix delivered and failed messages. */
     byDestination: z.record(z.string(), outcome).optional(),
+    /**
+     * Resend a receipt the ESME answered with an error after this long, as SMSCs do (0 = never,
+     * the default): how a gateway's "retry later" gets its second chance.
+     */
+    retryDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** Resends of one receipt at most. Default 10. */
+    retries: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -23,6 +30,8 @@ export interface ReceiptPolicy {
   stat: ReceiptStat;
   err: string;
   byDestination: Record<string, { stat: ReceiptStat; err?: string }>;
+  retryDelayMs: number;
+  retries: number;
 }
 
 export const DEFAULT_RECEIPT_POLICY: ReceiptPolicy = {
@@ -30,6 +39,8 @@ export const DEFAULT_RECEIPT_POLICY: ReceiptPolicy = {
   stat: 'DELIVRD',
   err: '000',
   byDestination: {},
+  retryDelayMs: 0,
+  retries: 10,
 };
 
 export function mergeReceiptPolicy(base: ReceiptPolicy, input: ReceiptPolicyInput): ReceiptPolicy {
@@ -39,6 +50,8 @@ export function mergeReceiptPolicy(base: ReceiptPolicy, input: ReceiptPolicyInpu
     stat: p.stat ?? base.stat,
     err: p.err ?? (p.stat === 'DELIVRD' ? '000' : base.err),
     byDestination: p.byDestination ?? base.byDestination,
+    retryDelayMs: p.retryDelayMs ?? base.retryDelayMs,
+    retries: p.retries ?? base.retries,
   };
 }
 

@@ -182,6 +182,8 @@ interface PendingReceipt {
   systemId: string;
   fields: PduOptions;
   record: DeliveryRecord;
+  /** Resends so far (receipt policy retryDelayMs / retries). */
+  attempt?: number;
 }
 
 function zeroStats(): SimStats {
@@ -785,7 +787,18 @@ export class SmscSim extends EventEmitter {
       entry.respStatus = resp.command_status;
       entry.respAt = new Date().toISOString();
       if (resp.command_status === 0) this.counters.receiptsAcked++;
-      else this.counters.receiptsRejected++;
+      else {
+        this.counters.receiptsRejected++;
+        const { retryDelayMs, retries } = this.receiptPolicy;
+        const attempt = (p.attempt ?? 0) + 1;
+        if (retryDelayMs > 0 && attempt <= retries) {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            this.sendReceipt({ ...p, record: { ...p.record, respStatus: null }, attempt });
+          }, retryDelayMs);
+          this.timers.add(t);
+        }
+      }
       this.emit('delivery', entry);
     });
   }

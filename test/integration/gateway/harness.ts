@@ -16,6 +16,7 @@ import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { Gateway } from '../../../src/gateway/index.js';
 import { createLogger, type Logger } from '../../../src/log.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
+import type { ReceiptStore } from '../../../src/receipt-store/index.js';
 import { startSmscSim, type RunningSmscSim, type StartSmscSimOptions } from '../../../src/sim/index.js';
 
 export const CARRIER_PASSWORD = 'Car-9f3k';
@@ -39,6 +40,8 @@ export interface StackOptions {
   sim?: StartSmscSimOptions;
   pollIntervalMs?: number;
   coreTimeoutMs?: number;
+  /** The receipt store (default: the gateway's own, in memory). */
+  receiptStore?: (metrics: Metrics, log: Logger) => ReceiptStore;
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
@@ -88,6 +91,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     reporter: { minDelayMs: 20, maxDelayMs: 200 },
     sessionOverrides: { responseTimeoutMs: 1500, reconnect: { minDelayMs: 50, maxDelayMs: 200 } },
     partnerReceipts: { checkDelaysMs: [50, 100, 200], tickMs: 20 },
+    ...(o.receiptStore ? { receiptStore: o.receiptStore(metrics, log) } : {}),
   });
   await gateway.start();
   return {
