@@ -100,6 +100,10 @@ refuse 'externalTrafficPolicy' --set listener.service.externalTrafficPolicy=Some
 refuse 'listener.tls.secretName is required' --set listener.tls.enabled=true
 refuse 'apiBaseUrl' --set config.apiBaseUrl=ftp://core
 refuse 'Additional property|additional properties' --set config.pollIntervall=5
+refuse 'receiptStore.redis.url is required' --set receiptStore.type=redis
+refuse 'receiptStore.redis.deploy needs' --set receiptStore.redis.deploy=true
+refuse 'receiptStore' --set receiptStore.type=mysql
+refuse 'url' --set receiptStore.type=redis --set receiptStore.redis.url=http://redis:6379
 log "dashboard: PromQL of every panel"
 node --input-type=module -e '
   import { readFileSync, writeFileSync } from "node:fs";

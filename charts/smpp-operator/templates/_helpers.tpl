@@ -76,3 +76,23 @@ app.kubernetes.io/part-of: smpp-operator
 {{- define "smpp-operator.metricsServiceName" -}}
 {{- printf "%s-metrics" (include "smpp-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* The Redis that receiptStore.redis.deploy runs: its name and labels (never the gateway's selector). */}}
+{{- define "smpp-operator.redisName" -}}
+{{- printf "%s-redis" (include "smpp-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "smpp-operator.redisSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "smpp-operator.name" . }}-redis
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: receipt-store
+{{- end }}
+
+{{/* REDIS_URL: the deployed Redis, or receiptStore.redis.url. */}}
+{{- define "smpp-operator.redisUrl" -}}
+{{- if .Values.receiptStore.redis.deploy -}}
+redis://{{ include "smpp-operator.redisName" . }}.{{ .Release.Namespace }}.svc:6379/0
+{{- else -}}
+{{ .Values.receiptStore.redis.url }}
+{{- end }}
+{{- end }}
