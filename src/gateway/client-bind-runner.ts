@@ -291,7 +291,7 @@ export class ClientBindRunner {
       fields = parts.map((p) => partFields(msg, p, s.addressing, 1));
     } catch (err) {
       const reason = `cannot encode: ${(err as Error).message}`;
-      this.log.warn({ messageId: msg.id, err: (err as Error).message }, 'message cannot be encoded; failed');
+      this.log.warn({ messageId: msg.id, err }, 'message cannot be encoded; failed');
       return { outcome: 'failed', reason };
     }
     if (fields.length === 1) {
@@ -375,7 +375,7 @@ export class ClientBindRunner {
     } catch (err) {
       m.decodeErrors.labels(this.labels).inc();
       this.log.warn(
-        { err: (err as Error).message, dataCoding: pdu.data_coding, source: pdu.source_addr },
+        { err, dataCoding: pdu.data_coding, source: pdu.source_addr },
         'MO message cannot be decoded; refused',
       );
       return { status: MO_PERMANENT_ERROR };
@@ -390,7 +390,7 @@ export class ClientBindRunner {
         this.log.warn({ err: err.message, status: err.status }, 'core refused an MO message');
         return { status: MO_PERMANENT_ERROR };
       }
-      this.log.debug({ err: (err as Error).message }, 'core unavailable; MO left with the SMSC for retry');
+      this.log.debug({ err }, 'core unavailable; MO left with the SMSC for retry');
       return { status: MO_TEMPORARY_ERROR };
     }
   }

@@ -2,7 +2,7 @@
  * What a refused or unanswered request means for the message it carried: failed for good,
  * returned to the core for a retry, or released untouched.
  */
-import { isTemporaryStatus, SmppStatusError, SmppUnsentError } from '../smpp/errors.js';
+import { isTemporaryStatus, SmppEncodeError, SmppStatusError, SmppUnsentError } from '../smpp/errors.js';
 import type { Decision } from './mt-pump.js';
 
 export interface Failure {
@@ -17,7 +17,8 @@ export function classify(err: unknown): Failure {
   if (err instanceof SmppStatusError)
     return { permanent: !isTemporaryStatus(err.status), reason, unsent: false };
   // The PDU could not even be encoded (bad address or body): sending it again will not help.
-  if (err instanceof TypeError) return { permanent: true, reason, unsent: false };
+  // Any other exception (a bug of ours, say) is not the message's fault: it is retried.
+  if (err instanceof SmppEncodeError) return { permanent: true, reason, unsent: false };
   // Timeouts and closed sessions: the carrier may never have seen it; try again later.
   return { permanent: false, reason, unsent: err instanceof SmppUnsentError };
 }

@@ -341,9 +341,7 @@ export class Gateway extends EventEmitter {
   ): Promise<void> {
     const p = after
       .then(() => runner.stop())
-      .catch((err: unknown) =>
-        this.log.error({ err: (err as Error).message, bind: runner.key }, 'stopping a bind failed'),
-      )
+      .catch((err: unknown) => this.log.error({ err, bind: runner.key }, 'stopping a bind failed'))
       .then(() => {
         if (dropSeries) removeBindSeries(this.metrics, runner.labels);
       });
@@ -442,7 +440,7 @@ export class Gateway extends EventEmitter {
         configuration,
       });
     } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'heartbeat failed');
+      this.log.debug({ err }, 'heartbeat failed');
     }
   }
 

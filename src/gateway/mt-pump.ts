@@ -134,7 +134,7 @@ export class MtPump {
     } catch (err) {
       o.inFlightIds.endPoll(token);
       this.polling = false;
-      o.log.debug({ err: (err as Error).message }, 'poll failed');
+      o.log.debug({ err }, 'poll failed');
       this.schedule(Math.max(o.intervalMs, o.core.retryDelayMs()));
       return;
     }

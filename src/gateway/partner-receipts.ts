@@ -283,10 +283,7 @@ export class PartnerReceipts {
       try {
         m = await this.o.core.getMessage(e.coreId);
       } catch (err) {
-        this.o.log.debug(
-          { messageId: e.coreId, err: (err as Error).message },
-          'partner receipt: core check failed',
-        );
+        this.o.log.debug({ messageId: e.coreId, err }, 'partner receipt: core check failed');
         await this.later(e);
         return;
       }

@@ -145,9 +145,7 @@ export async function runGateway(
         process.off('SIGINT', onSignal);
       }
       log.info({ reason, graceSeconds: config.shutdownGraceSeconds }, 'gateway stopping');
-      await running
-        ?.stop()
-        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'source stop failed'));
+      await running?.stop().catch((err: unknown) => log.error({ err }, 'source stop failed'));
       await consoleServer?.close();
       await gateway.stop(config.shutdownGraceSeconds * 1000);
       await opsServer.close();

@@ -242,7 +242,7 @@ export class ServerBindRunner {
         partFields(msg, p, s.addressing, 0),
       );
     } catch (err) {
-      this.log.warn({ messageId: msg.id, err: (err as Error).message }, 'message cannot be encoded; failed');
+      this.log.warn({ messageId: msg.id, err }, 'message cannot be encoded; failed');
       return { outcome: 'failed', reason: `cannot encode: ${(err as Error).message}` };
     }
     const started = performance.now();
@@ -276,7 +276,7 @@ export class ServerBindRunner {
     try {
       m = await this.d.core.getMessage(id);
     } catch (err) {
-      this.log.debug({ messageId: id, err: (err as Error).message }, 'query_sm: core check failed');
+      this.log.debug({ messageId: id, err }, 'query_sm: core check failed');
       return { status: Status.ESME_RQUERYFAIL };
     }
     // Only the partner that submitted a message may ask about it (the provider notes' rule), so
@@ -306,7 +306,7 @@ export class ServerBindRunner {
       msg = inboundMessage(pdu, this.bind.spec.smscName);
     } catch (err) {
       m.decodeErrors.labels(this.labels).inc();
-      this.log.warn({ err: (err as Error).message }, 'partner submit_sm cannot be decoded; refused');
+      this.log.warn({ err }, 'partner submit_sm cannot be decoded; refused');
       return { status: SUBMIT_PERMANENT_ERROR };
     }
     try {

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { Backoff } from './backoff.js';
 import {
   SmppClosedError,
+  SmppEncodeError,
   SmppUnsentError,
   SmppStatusError,
   SmppTimeoutError,
@@ -551,7 +552,7 @@ export class ClientSession extends EventEmitter {
     p.then(
       (res) => this.respond(session, pdu, res.status, res.messageId),
       (err: unknown) => {
-        this.log.warn({ err: (err as Error)?.message, command: pdu.command }, 'inbound handler failed');
+        this.log.warn({ err, command: pdu.command }, 'inbound handler failed');
         this.respond(session, pdu, Status.ESME_RX_T_APPN, undefined);
       },
     );
@@ -637,7 +638,7 @@ export class ClientSession extends EventEmitter {
       }
     } catch (err) {
       // The fields cannot be encoded: the caller's problem, not the session's.
-      req.reject(new TypeError(`submit_sm could not be encoded: ${(err as Error).message}`));
+      req.reject(new SmppEncodeError('submit_sm', err));
       return;
     }
     req.sentAt = performance.now();

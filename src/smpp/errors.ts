@@ -62,8 +62,17 @@ export function isTemporaryStatus(code: number): boolean {
   return TEMPORARY.has(code);
 }
 
+/** What went wrong, stable across releases: match on this, not on messages or class names. */
+export type SmppErrorCode = 'status' | 'timeout' | 'closed' | 'unsent' | 'decode' | 'encode';
+
+/** The base of every error the SMPP engine raises; `code` says which kind it is. */
+export abstract class SmppError extends Error {
+  abstract readonly code: SmppErrorCode;
+}
+
 /** A non-zero command_status in a response, e.g. "bind_transceiver_resp: ESME_RINVPASWD (0x0000000E)". */
-export class SmppStatusError extends Error {
+export class SmppStatusError extends SmppError {
+  readonly code = 'status';
   readonly status: number;
   readonly statusName: string;
   readonly command: string;
@@ -81,7 +90,8 @@ export class SmppStatusError extends Error {
 }
 
 /** No response to `command` within the configured time. */
-export class SmppTimeoutError extends Error {
+export class SmppTimeoutError extends SmppError {
+  readonly code = 'timeout';
   readonly command: string;
   constructor(command: string, ms: number) {
     super(`${command}: no response within ${ms} ms`);
@@ -91,7 +101,8 @@ export class SmppTimeoutError extends Error {
 }
 
 /** The session closed (or never bound) before the request could complete. */
-export class SmppClosedError extends Error {
+export class SmppClosedError extends SmppError {
+  readonly code: 'closed' | 'unsent' = 'closed';
   constructor(message = 'SMPP session closed') {
     super(message);
     this.name = 'SmppClosedError';
@@ -103,16 +114,34 @@ export class SmppClosedError extends Error {
  * session) when the session stopped or closed. Sending it again later cannot duplicate it.
  */
 export class SmppUnsentError extends SmppClosedError {
+  override readonly code = 'unsent';
   constructor(message: string) {
     super(message);
     this.name = 'SmppUnsentError';
   }
 }
 
-/** The peer sent bytes that are not a valid PDU; the session carrying them is destroyed. */
-export class SmppDecodeError extends Error {
+/** The peer sent bytes that cannot be framed as PDUs; the connection carrying them closes. */
+export class SmppDecodeError extends SmppError {
+  readonly code = 'decode';
   constructor(message: string) {
     super(message);
     this.name = 'SmppDecodeError';
+  }
+}
+
+/**
+ * The fields given for a PDU cannot be encoded (an address or body the PDU cannot carry).
+ * Sending the same fields again fails the same way, so the message fails for good.
+ */
+export class SmppEncodeError extends SmppError {
+  readonly code = 'encode';
+  readonly command: string;
+  constructor(command: string, cause: unknown) {
+    super(`${command} could not be encoded: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'SmppEncodeError';
+    this.command = command;
   }
 }

@@ -8,6 +8,7 @@ import { CidrAllowlist, normalizeAddress } from './cidr.js';
 import type { InboundResult } from './client-session.js';
 import {
   SmppClosedError,
+  SmppEncodeError,
   SmppUnsentError,
   SmppStatusError,
   SmppTimeoutError,
@@ -180,7 +181,7 @@ function allowlistFor(entry: ServerBindEntry, log: Logger): CidrAllowlist {
   } catch (err) {
     // Fail closed: a typo in the allowlist must not open the bind to everyone.
     log.error(
-      { namespace: entry.namespace, bind: entry.name, err: (err as Error).message },
+      { namespace: entry.namespace, bind: entry.name, err },
       'invalid ipAllowlist; refusing all binds for this entry',
     );
     return new CidrAllowlist(['::/128']);
@@ -323,11 +324,9 @@ export class SmppListener extends EventEmitter {
       });
     });
     server.on('tlsClientError', (err: unknown) => {
-      this.log.debug({ err: (err as Error).message }, 'TLS handshake with a partner failed');
+      this.log.debug({ err }, 'TLS handshake with a partner failed');
     });
-    server.on('error', (err: unknown) =>
-      this.log.error({ err: (err as Error).message }, 'SMPP listener error'),
-    );
+    server.on('error', (err: unknown) => this.log.error({ err }, 'SMPP listener error'));
     this.server = server;
     const interval = Math.max(
       10,
@@ -976,7 +975,7 @@ export class SmppListener extends EventEmitter {
         pdu.sequence_number = seq;
         buf = pdu.toBuffer();
       } catch (err) {
-        d.reject(new TypeError(`deliver_sm could not be encoded: ${(err as Error).message}`));
+        d.reject(new SmppEncodeError('deliver_sm', err));
         continue;
       }
       pick.pending.set(seq, {

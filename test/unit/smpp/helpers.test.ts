@@ -5,13 +5,18 @@ import { Backoff } from '../../../src/smpp/backoff.js';
 import { CidrAllowlist, CidrError, normalizeAddress } from '../../../src/smpp/cidr.js';
 import {
   SmppClosedError,
+  SmppDecodeError,
+  SmppEncodeError,
+  SmppError,
   SmppStatusError,
   SmppTimeoutError,
+  SmppUnsentError,
   isTemporaryStatus,
   statusName,
 } from '../../../src/smpp/errors.js';
 import { PduReader, decodeRaw } from '../../../src/smpp/pdu-reader.js';
 import type { PDU } from 'smpp';
+import { classify } from '../../../src/gateway/failure.js';
 
 describe('errors', () => {
   it('names statuses and formats typed errors', () => {
@@ -24,6 +29,35 @@ describe('errors', () => {
     expect(e.statusName).toBe('ESME_RINVPASWD');
     expect(new SmppTimeoutError('submit_sm', 10).command).toBe('submit_sm');
     expect(new SmppClosedError()).toBeInstanceOf(Error);
+  });
+
+  it('gives every engine error one base class and a stable code', () => {
+    const all: [SmppError, string][] = [
+      [new SmppStatusError('submit_sm_resp', 0x0b), 'status'],
+      [new SmppTimeoutError('submit_sm', 10), 'timeout'],
+      [new SmppClosedError(), 'closed'],
+      [new SmppUnsentError('stopped'), 'unsent'],
+      [new SmppDecodeError('bad length'), 'decode'],
+      [new SmppEncodeError('submit_sm', new RangeError('out of range')), 'encode'],
+    ];
+    for (const [err, code] of all) {
+      expect(err).toBeInstanceOf(SmppError);
+      expect(err.code).toBe(code);
+    }
+    const enc = all[5]?.[0] as SmppEncodeError;
+    expect(enc.message).toBe('submit_sm could not be encoded: out of range');
+    expect(enc.cause).toBeInstanceOf(RangeError);
+  });
+
+  it('fails a message for good on an encode error, but retries one that met a bug of ours', () => {
+    expect(classify(new SmppEncodeError('submit_sm', new Error('x')))).toMatchObject({ permanent: true });
+    expect(classify(new TypeError("Cannot read properties of undefined (reading 'id')"))).toMatchObject({
+      permanent: false,
+      unsent: false,
+    });
+    expect(classify(new SmppStatusError('submit_sm_resp', 0x0b))).toMatchObject({ permanent: true });
+    expect(classify(new SmppStatusError('submit_sm_resp', 0x58))).toMatchObject({ permanent: false });
+    expect(classify(new SmppUnsentError('stopped'))).toMatchObject({ permanent: false, unsent: true });
   });
 
   it('classifies temporary statuses', () => {
