@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type GatewayConfig } from '../config.js';
+import type { ConsoleSource } from '../console/index.js';
 import { manifestFolderSource, runGateway, type DesiredStateSource } from '../gateway/index.js';
 import { ManifestDirError } from '../standalone/index.js';
 import { wantsHelp, type Command } from './command.js';
@@ -60,10 +61,13 @@ function clusterSource(config: GatewayConfig): DesiredStateSource {
           'POD_NAMESPACE is not set: in a cluster it comes from the downward API; without a cluster use --manifests DIR',
         );
       }
-      const [{ KubeConfig }, { startController }] = await Promise.all([
-        import('@kubernetes/client-node'),
-        import('../controller/controller.js'),
-      ]);
+      const [{ KubeConfig }, { startController }, { clusterConsole }, { endpointSlicePeers }] =
+        await Promise.all([
+          import('@kubernetes/client-node'),
+          import('../controller/controller.js'),
+          import('../console/cluster.js'),
+          import('../console/peers.js'),
+        ]);
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromDefault();
       const controller = await startController({
@@ -77,7 +81,30 @@ function clusterSource(config: GatewayConfig): DesiredStateSource {
       });
       let ready = false;
       void controller.ready.then(() => (ready = true));
-      return { stop: () => controller.stop(), ready: () => ready };
+      return {
+        stop: () => controller.stop(),
+        ready: () => ready,
+        console: {
+          defaultHost: '0.0.0.0',
+          create: (): ConsoleSource =>
+            clusterConsole({
+              config,
+              kubeConfig,
+              binds: controller.binds,
+              ...(config.consoleService !== undefined
+                ? {
+                    peers: endpointSlicePeers(
+                      kubeConfig,
+                      config.podNamespace as string,
+                      config.consoleService,
+                      log.child({ component: 'console-peers' }),
+                    ),
+                  }
+                : {}),
+              log,
+            }),
+        },
+      };
     },
   };
 }

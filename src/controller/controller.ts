@@ -74,6 +74,15 @@ export interface RunningController {
   ownedClientBinds(): string[];
   /** resolves once every informer has listed once and membership has been written */
   ready: Promise<void>;
+  /** Read-only view of the binds in the informers' cache, for the console. */
+  binds: BindsView;
+}
+
+/** The binds as the watched API shows them (spec + status); `onChange` fires on any event. */
+export interface BindsView {
+  clients(): SmppClientBind[];
+  servers(): SmppServerBind[];
+  onChange(cb: () => void): () => void;
 }
 
 /**
@@ -311,6 +320,17 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       return stopping;
     },
     ready,
+    binds: {
+      clients: clientList,
+      servers: serverList,
+      onChange(cb) {
+        const events = ['add', 'update', 'delete'] as const;
+        for (const e of events) for (const inf of [clients, servers]) inf.on(e, cb);
+        return () => {
+          for (const e of events) for (const inf of [clients, servers]) inf.off(e, cb);
+        };
+      },
+    },
     livePods: () => membership.live(),
     ownedClientBinds: () => leases.keys(),
     stop: () => {
