@@ -115,6 +115,8 @@ export interface Metrics {
   /** Delivery receipts by outcome (delivered / failed / pending). */
   deliveryReceipts: Counter<B | 'outcome'>;
   serverSessions: Gauge<B>;
+  /** 1 on the pod that polls the core for a server bind (one pod at a time in a cluster). */
+  mtPollOwner: Gauge<'bind_name' | 'namespace'>;
   coreApiRequests: Counter<'endpoint' | 'outcome'>;
   coreApiDuration: FoldedHistogram<'endpoint'>;
   /** 1 while the last core API call reached the core, 0 while it is unreachable. */
@@ -123,7 +125,7 @@ export interface Metrics {
   coreInvalidMessages: Counter;
   reconcile: Counter<'kind' | 'result'>;
   reconcileDuration: Histogram<'kind'>;
-  /** Client-bind Leases this pod holds. */
+  /** Claim Leases (shards of client binds, partner pollers) this pod holds. */
   leasesHeld: Gauge;
   /** Connections the listener closed before a bind succeeded, by reason. */
   listenerRejections: Counter<'reason'>;
@@ -349,6 +351,12 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
       'Partner submit_sm with registered_delivery whose receipt is not sent yet',
     ),
     serverSessions: gauge('smpp_server_sessions', 'Live partner sessions of a server bind on this pod'),
+    mtPollOwner: new Gauge({
+      name: 'smpp_mt_poll_owner',
+      help: '1 on the pod that polls the core for this server bind (at most one pod in a cluster)',
+      labelNames: ['bind_name', 'namespace'],
+      registers,
+    }),
     coreApiRequests: hotCounterMetric(hot, {
       name: 'smpp_core_api_requests_total',
       help: 'Requests to the SMS core REST API by endpoint and outcome',
@@ -387,7 +395,7 @@ export function createMetrics(registry: Registry = new Registry(), opts: CreateM
     }),
     leasesHeld: new Gauge({
       name: 'smpp_leases_held',
-      help: 'Client-bind Leases held by this gateway pod',
+      help: 'Claim Leases (shards of client binds, partner pollers) held by this gateway pod',
       registers,
     }),
     listenerRejections: new Counter({

@@ -47,6 +47,13 @@ export interface GatewayPort {
    * controller polls status() and then waits a short grace before handing the Lease on.
    */
   clientStopped?(namespace: string, name: string): Promise<void>;
+  /**
+   * Optional: the server binds (namespace/name keys) whose MT pump may poll the core; null means
+   * every one that has a receiver session (standalone). The controller sets [] at start.
+   */
+  setServerPollers?(keys: string[] | null): void;
+  /** Optional: resolves once every message the server bind's pump took has been reported. */
+  serverPollIdle?(namespace: string, name: string): Promise<void>;
   on(event: 'status', listener: StatusListener): unknown;
   off(event: 'status', listener: StatusListener): unknown;
 }

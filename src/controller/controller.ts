@@ -1,11 +1,14 @@
 /**
  * The in-cluster controller of one gateway pod: watchers → stores → work queue → reconcile →
- * Gateway, with membership (who is alive), per-bind Leases (who runs what) and status writes.
+ * Gateway, with membership (who is alive, and the one Lease renewed), shard claims (which groups
+ * of client binds run here), partner-poller claims (who polls the core for a partner) and
+ * status writes.
  *
- *   Informer(SmppClientBind) ─┐                 ┌→ Reconciler.reconcileClient → Lease, Gateway, status
- *   Informer(SmppServerBind) ─┼→ WorkQueue(key) ┤
- *   Informer(Secret) ─────────┘  (+ resync,     └→ Reconciler.reconcileServer → Gateway, status
- *   Membership(Leases) ─────────  membership, Gateway 'status' events)
+ *   Informer(SmppClientBind) ─┐                 ┌→ reconcileClient  → Gateway, status
+ *   Informer(SmppServerBind) ─┤                 ├→ reconcileServer  → Gateway, status
+ *   Informer(Secret) ─────────┼→ WorkQueue(key) ┼→ shard reconcile  → claim, handoff
+ *   Informer(claim Leases) ───┤  (+ resync)     └→ poller reconcile → claim, Gateway poll grants
+ *   Membership, Gateway 'status' events ─┘
  */
 import {
   CoordinationV1Api,
@@ -20,23 +23,28 @@ import {
   CLIENT_BIND_PLURAL,
   GROUP,
   SERVER_BIND_PLURAL,
+  smscNameOf,
   VERSION,
   type SmppClientBind,
   type SmppServerBind,
 } from '../api/index.js';
 import { preferredOwner } from '../kube/hrw.js';
 import { Informer } from '../kube/informer.js';
+import { LeaseApi } from '../kube/lease.js';
 import { WorkQueue } from '../kube/workqueue.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { CLAIM_LABEL, ClaimTable, SHARD_LABEL, SMSC_ANNOTATION } from './claims.js';
 import type { BindKind, GatewayPort, StatusListener } from './contracts.js';
 import { objectKey } from './contracts.js';
 import { secretKeysOf } from './desired-state.js';
 import { KubeEventSink, KubeObjectWriter } from './kube-writer.js';
-import { BIND_LEASE_LABEL, BindLeaseTable } from './bind-leases.js';
 import { Membership, errText } from './membership.js';
+import { SHARDS, shardOf } from './ownership.js';
+import { PartnerPollers } from './pollers.js';
 import { Reconciler } from './reconcile.js';
 import { GatewayRuntime } from './runtime.js';
+import { ShardOwnership } from './shards.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -70,8 +78,12 @@ export interface RunningController {
   abandon(): Promise<void>;
   /** live pods as this pod sees them (sorted) */
   livePods(): string[];
-  /** client binds whose Lease this pod holds */
+  /** client binds this pod runs (its shards' binds) */
   ownedClientBinds(): string[];
+  /** shards whose claim this pod holds */
+  heldShards(): number[];
+  /** server bind keys this pod polls the core for */
+  pollingFor(): string[];
   /** resolves once every informer has listed once and membership has been written */
   ready: Promise<void>;
   /** Read-only view of the binds in the informers' cache, for the console. */
@@ -86,8 +98,9 @@ export interface BindsView {
 }
 
 /**
- * LEASE_DURATION_SECONDS: bind and membership Lease duration (how fast a dead pod's binds move,
- * against how many Lease writes per second the API server takes: binds × 4 / duration).
+ * LEASE_DURATION_SECONDS: member Lease duration, which bounds how fast a dead pod's shards and
+ * pollers move (about one duration). Steady-state Lease writes are one per pod every
+ * min(2 s, duration / 3), whatever the number of binds.
  */
 export function leaseDurationFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const raw = env.LEASE_DURATION_SECONDS;
@@ -101,6 +114,12 @@ export function leaseDurationFromEnv(env: NodeJS.ProcessEnv = process.env): numb
 
 const CLIENT = 'c|';
 const SERVER = 's|';
+/** a shard of client binds: 'h|<n>' */
+const SHARD = 'h|';
+/** the poller of the partners with one smscName: 'p|<smscName>' */
+const POLLER = 'p|';
+
+const RECEIVING: ReadonlySet<string> = new Set(['receiver', 'transceiver']);
 
 export async function startController(o: ControllerOptions): Promise<RunningController> {
   const log = o.log.child({ component: 'controller', pod: o.podName });
@@ -109,7 +128,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const namespaces = o.namespaces?.filter((n) => n.length > 0) ?? [];
   const kc = o.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const leaseApi = new LeaseApi(kc.makeApiClient(CoordinationV1Api), o.podNamespace);
+  const unbindTimeoutMs = o.unbindTimeoutMs ?? 5_000;
+  const acquireRetryMs = Math.max(250, Math.floor(leaseDurationMs / 5));
 
   const clients = new Informer<KubernetesObject>(
     kc,
@@ -121,14 +142,14 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     { resource: { apiVersion: API_VERSION, plural: SERVER_BIND_PLURAL }, namespaces },
     log,
   );
-  // Bind Leases of every pod: silence of a holder is timed from here, and a released Lease
+  // Claim Leases (shards, pollers) of every pod, in the operator's namespace: a released claim
   // wakes its preferred pod at once instead of at its next retry.
-  const bindLeases = new Informer<V1Lease>(
+  const claimLeases = new Informer<V1Lease>(
     kc,
     {
       resource: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases' },
-      namespaces,
-      labelSelector: BIND_LEASE_LABEL,
+      namespaces: [o.podNamespace],
+      labelSelector: CLAIM_LABEL,
     },
     log,
   );
@@ -150,29 +171,22 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   function enqueue(key: string): void {
     if (!stopped) queue.add(key);
   }
+  function enqueueShards(): void {
+    for (let i = 0; i < SHARDS; i++) enqueue(SHARD + i);
+  }
   function enqueueAll(): void {
+    enqueueShards();
     for (const b of clientList()) enqueue(CLIENT + objectKey(b.metadata));
-    for (const b of serverList()) enqueue(SERVER + objectKey(b.metadata));
+    for (const b of serverList()) {
+      enqueue(SERVER + objectKey(b.metadata));
+      enqueue(POLLER + smscNameOf(b));
+    }
   }
 
   const runtime = new GatewayRuntime(o.gateway, log);
-  const leases = new BindLeaseTable({
-    api: coordination,
-    holder: o.podName,
-    durationMs: leaseDurationMs,
-    log,
-    onLost: (key) => {
-      // Fencing: the session stops now, before the Lease can expire and another pod bind.
-      runtime.setClient(key, undefined);
-      runtime.flush();
-      enqueue(CLIENT + key);
-    },
-    onCountChange: (n) => o.metrics?.leasesHeld.set(n),
-  });
 
-  const membership = new Membership({
-    api: coordination,
-    namespace: o.podNamespace,
+  const membership: Membership = new Membership({
+    api: leaseApi,
     podName: o.podName,
     durationMs: leaseDurationMs,
     log,
@@ -180,7 +194,92 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       log.info({ live }, 'gateway pods changed');
       enqueueAll();
     },
+    onFenced: () => {
+      // Fencing: every session this pod runs on a claim stops now, before any other pod may
+      // see our member Lease as silent for a whole duration and take the claims over.
+      claims.dropAll();
+      runtime.clearClients();
+      runtime.flush();
+      pollers.revokeAll();
+      enqueueAll();
+    },
   });
+
+  const claims: ClaimTable = new ClaimTable({
+    api: leaseApi,
+    self: o.podName,
+    durationMs: leaseDurationMs,
+    authority: membership,
+    log,
+    onCountChange: (n) => o.metrics?.leasesHeld.set(n),
+  });
+
+  const bindsOfShard = (shard: number): { key: string; namespace: string; name: string }[] => {
+    const out: { key: string; namespace: string; name: string }[] = [];
+    for (const b of clientList()) {
+      if (shardOf(smscNameOf(b)) !== shard) continue;
+      out.push({ key: objectKey(b.metadata), namespace: b.metadata.namespace ?? '', name: b.metadata.name });
+    }
+    // Binds this pod still runs whose shard is this one (an smscName just changed elsewhere).
+    return out;
+  };
+  const shards = new ShardOwnership({
+    self: o.podName,
+    claims,
+    livePods: () => membership.live(),
+    preferredOwner: (key, live) => preferredOwner(key, live),
+    bindsOf: bindsOfShard,
+    stopClient: (key) => {
+      runtime.setClient(key, undefined);
+      runtime.flush();
+    },
+    clientStopped: (ns, name, timeoutMs) => runtime.clientStopped(ns, name, timeoutMs),
+    wakeBinds: (shard) => {
+      for (const b of bindsOfShard(shard)) enqueue(CLIENT + b.key);
+    },
+    unbindTimeoutMs,
+    acquireRetryMs,
+    log,
+  });
+
+  const serverKeysOf = (smsc: string): string[] =>
+    serverList()
+      .filter((b) => smscNameOf(b) === smsc)
+      .map((b) => objectKey(b.metadata));
+  const pollers = new PartnerPollers({
+    claims,
+    bindsOf: serverKeysOf,
+    receivingHere: (smsc) =>
+      serverList()
+        .filter(
+          (b) =>
+            smscNameOf(b) === smsc && b.spec.suspend !== true && b.metadata.deletionTimestamp === undefined,
+        )
+        .filter((b) =>
+          (
+            runtime.status(b.metadata.namespace ?? '', b.metadata.name, 'SmppServerBind')?.sessions ?? []
+          ).some((x) => RECEIVING.has(x.bindType)),
+        )
+        .map((b) => objectKey(b.metadata)),
+    grant: (keys) => o.gateway.setServerPollers?.(keys),
+    idle: async (key, timeoutMs) => {
+      const i = key.indexOf('/');
+      const wait = o.gateway.serverPollIdle?.(key.slice(0, i), key.slice(i + 1));
+      if (!wait) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const ok = await Promise.race([
+        wait.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      return ok;
+    },
+    idleTimeoutMs: unbindTimeoutMs,
+    acquireRetryMs,
+    log,
+  });
+  // In a cluster nobody polls for a partner until it holds the poller's claim.
+  o.gateway.setServerPollers?.([]);
 
   const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log);
   const events = new KubeEventSink(kc, o.podName, log);
@@ -191,38 +290,47 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     secrets: (ns, name) => secrets.get(name, ns),
     livePods: () => membership.live(),
     preferredOwner: (key, live) => preferredOwner(key, live),
-    leases,
+    groups: shards,
     runtime,
     writer,
     events,
-    acquireRetryMs: Math.max(250, Math.floor(leaseDurationMs / 5)),
+    acquireRetryMs,
     statusMinIntervalMs: o.statusMinIntervalMs ?? 1_000,
-    unbindTimeoutMs: o.unbindTimeoutMs ?? 5_000,
+    unbindTimeoutMs,
     pruneGraceMs: leaseDurationMs * 2,
     settleMs: 1_000,
   });
 
+  const kindOf = (qkey: string): BindKind | 'shard' | 'poller' =>
+    qkey.startsWith(CLIENT)
+      ? 'SmppClientBind'
+      : qkey.startsWith(SERVER)
+        ? 'SmppServerBind'
+        : qkey.startsWith(SHARD)
+          ? 'shard'
+          : 'poller';
+
   const handle = async (qkey: string): Promise<{ requeueAfterMs: number } | void> => {
-    const kind: BindKind = qkey.startsWith(CLIENT) ? 'SmppClientBind' : 'SmppServerBind';
+    const kind = kindOf(qkey);
     const key = qkey.slice(2);
+    const started = process.hrtime.bigint();
     const slash = key.indexOf('/');
     const ns = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const started = process.hrtime.bigint();
-    log.debug({ kind, namespace: ns, bind: name }, 'reconcile');
     try {
       const action =
         kind === 'SmppClientBind'
           ? await reconciler.reconcileClient(key, clientGet(ns, name))
-          : await reconciler.reconcileServer(key, serverGet(ns, name));
+          : kind === 'SmppServerBind'
+            ? await reconciler.reconcileServer(key, serverGet(ns, name))
+            : kind === 'shard'
+              ? await shards.reconcile(Number(key))
+              : await pollers.reconcile(key);
       o.metrics?.reconcile.labels({ kind, result: 'ok' }).inc();
       if (action.requeueAfterMs !== undefined) return { requeueAfterMs: action.requeueAfterMs };
     } catch (err) {
       o.metrics?.reconcile.labels({ kind, result: 'error' }).inc();
-      log.warn(
-        { namespace: ns, bind: name, kind, err: errText(err) },
-        'reconcile failed; retrying with backoff',
-      );
+      log.warn({ key, kind, err: errText(err) }, 'reconcile failed; retrying with backoff');
       throw err;
     } finally {
       const s = Number(process.hrtime.bigint() - started) / 1e9;
@@ -232,16 +340,18 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const queue = new WorkQueue(handle, { concurrency: o.workers ?? 8, baseDelayMs: 500, maxDelayMs: 30_000 });
 
   // Informer events → keys. Secrets map to the binds that read them.
-  for (const [inf, prefix] of [
-    [clients, CLIENT],
-    [servers, SERVER],
-  ] as const) {
-    const on = (obj: KubernetesObject): void =>
-      enqueue(prefix + `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`);
-    inf.on('add', on);
-    inf.on('update', on);
-    inf.on('delete', on);
-  }
+  const onClient = (obj: KubernetesObject): void =>
+    enqueue(CLIENT + objectKey(obj.metadata as { name: string }));
+  clients.on('add', onClient);
+  clients.on('update', onClient);
+  clients.on('delete', onClient);
+  const onServer = (obj: KubernetesObject, old?: KubernetesObject): void => {
+    enqueue(SERVER + objectKey(obj.metadata as { name: string }));
+    for (const b of [obj, old]) if (b) enqueue(POLLER + smscNameOf(b as unknown as SmppServerBind));
+  };
+  servers.on('add', (obj: KubernetesObject) => onServer(obj));
+  servers.on('update', (obj: KubernetesObject, old: KubernetesObject) => onServer(obj, old));
+  servers.on('delete', (obj: KubernetesObject) => onServer(obj));
   const onSecret = (s: V1Secret): void => {
     const key = `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`;
     for (const b of clientList()) if (secretKeysOf(b).includes(key)) enqueue(CLIENT + objectKey(b.metadata));
@@ -251,22 +361,34 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   secrets.on('update', onSecret);
   secrets.on('delete', onSecret);
 
-  bindLeases.on('add', (l: V1Lease) => leases.observe(l));
-  bindLeases.on('delete', (l: V1Lease) => {
-    leases.observe(l, true);
-    wakeBind(l);
+  const wakeClaim = (l: V1Lease): void => {
+    const shard = l.metadata?.labels?.[SHARD_LABEL];
+    if (shard !== undefined) enqueue(SHARD + shard);
+    const smsc = l.metadata?.annotations?.[SMSC_ANNOTATION];
+    if (smsc !== undefined) enqueue(POLLER + smsc);
+  };
+  claimLeases.on('add', (l: V1Lease) => {
+    claims.observe(l);
+    wakeClaim(l);
   });
-  bindLeases.on('update', (l: V1Lease, old: V1Lease) => {
-    leases.observe(l);
-    if ((l.spec?.holderIdentity ?? '') !== (old.spec?.holderIdentity ?? '')) wakeBind(l);
+  claimLeases.on('delete', (l: V1Lease) => {
+    claims.observeDeleted(l);
+    wakeClaim(l);
   });
-  function wakeBind(l: V1Lease): void {
-    const bind = l.metadata?.labels?.[BIND_LEASE_LABEL];
-    if (bind) enqueue(CLIENT + `${l.metadata?.namespace ?? ''}/${bind}`);
-  }
+  claimLeases.on('update', (l: V1Lease, old: V1Lease) => {
+    claims.observe(l);
+    if ((l.spec?.holderIdentity ?? '') !== (old.spec?.holderIdentity ?? '')) wakeClaim(l);
+  });
 
   const onStatus: StatusListener = (kind, namespace, name) => {
-    enqueue((kind === 'SmppClientBind' ? CLIENT : SERVER) + `${namespace}/${name}`);
+    if (kind === 'SmppClientBind') {
+      enqueue(CLIENT + `${namespace}/${name}`);
+      return;
+    }
+    enqueue(SERVER + `${namespace}/${name}`);
+    // Sessions came or went: this pod may now want (or no longer want) to poll for the partner.
+    const b = serverGet(namespace, name);
+    if (b) enqueue(POLLER + smscNameOf(b));
   };
   o.gateway.on('status', onStatus);
 
@@ -282,14 +404,10 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   clients.start();
   servers.start();
   secrets.start();
-  bindLeases.start();
+  claimLeases.start();
+  const informers = [clients, servers, secrets, claimLeases];
   const ready = (async () => {
-    await Promise.all([
-      clients.waitForSync(),
-      servers.waitForSync(),
-      secrets.waitForSync(),
-      bindLeases.waitForSync(),
-    ]);
+    await Promise.all(informers.map((i) => i.waitForSync()));
     await membership.start();
     queue.start();
     enqueueAll();
@@ -313,8 +431,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       stopping ??= (async () => {
         await halt();
         await membership.halt();
-        await leases.abandonAll();
-        await Promise.all([clients.stop(), servers.stop(), secrets.stop(), bindLeases.stop()]);
+        await Promise.all(informers.map((i) => i.stop()));
         log.warn('controller abandoned (leases left to expire)');
       })();
       return stopping;
@@ -332,18 +449,32 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       },
     },
     livePods: () => membership.live(),
-    ownedClientBinds: () => leases.keys(),
+    ownedClientBinds: () => runtime.clientKeys(),
+    heldShards: () => shards.held(),
+    pollingFor: () => pollers.grantedKeys(),
     stop: () => {
       stopping ??= (async () => {
         await halt();
-        // Leave the membership first so the others start preferring themselves for our binds,
-        // then unbind every session cleanly and only then free the Leases they wait on.
+        // Leave the membership first so the others start preferring themselves for our shards,
+        // then unbind every session cleanly, let partner pumps report what they took, and only
+        // then free the claims the others wait on.
         await membership.stop();
+        const polled = pollers.grantedKeys();
+        pollers.revokeAll();
         runtime.clearClients();
         runtime.flush();
-        await runtime.allClientsStopped(o.unbindTimeoutMs ?? 5_000);
-        await leases.releaseAll();
-        await Promise.all([clients.stop(), servers.stop(), secrets.stop(), bindLeases.stop()]);
+        await Promise.all([
+          runtime.allClientsStopped(unbindTimeoutMs),
+          ...polled.map((k) => {
+            const i = k.indexOf('/');
+            const wait = o.gateway.serverPollIdle?.(k.slice(0, i), k.slice(i + 1));
+            return wait
+              ? Promise.race([wait, new Promise<void>((r) => setTimeout(r, unbindTimeoutMs).unref())])
+              : undefined;
+          }),
+        ]);
+        await claims.releaseAll();
+        await Promise.all(informers.map((i) => i.stop()));
         log.info('controller stopped');
       })();
       return stopping;

@@ -1,28 +1,31 @@
 /**
- * Gateway pod membership through one Lease per pod (`smpp-operator-member-<pod>` in the
- * operator's namespace, label smpp.omnimessage.io/member=true). Each pod renews its own Lease
- * and lists the others on the same tick; the live set feeds rendezvous hashing.
+ * Gateway pod membership: one member Lease per pod (`smpp-operator-member-<pod>` in the
+ * operator's namespace, label smpp.omnimessage.io/member=true), renewed by its pod (RenewedLease)
+ * and listed by every pod on the same tick. The live set feeds rendezvous hashing; the member
+ * Lease is also what keeps every claim of its pod (shards, pollers) valid, so it is the only
+ * Lease written at steady state.
  *
  * Leases rather than Pods: they work against a bare API server (tests run no nodes), they say
  * "this process is running its controller" rather than "a container exists", and a pod that
- * shuts down deletes its Lease so the others take its binds at once.
+ * shuts down deletes its Lease so the others stop preferring it at once.
  */
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
+import { errMessage, leaseTimeString, RenewedLease, type LeaseApi } from '../kube/lease.js';
 import { MembershipView, memberLeaseName } from './ownership.js';
 
 export const MEMBER_LABEL = 'smpp.omnimessage.io/member';
 
 export interface MembershipOptions {
-  api: CoordinationV1Api;
-  namespace: string;
+  api: LeaseApi;
   podName: string;
   durationMs: number;
-  /** default durationMs / 3, at most 2 s */
+  /** default min(2 s, duration / 3) */
   renewMs?: number;
   log: Logger;
   /** called with the sorted live pods whenever that set changes */
   onChange: (live: string[]) => void;
+  /** our own member Lease could not be renewed in time (or was overwritten): stop everything */
+  onFenced: (reason: string) => void;
   onError?: (op: string) => void;
 }
 
@@ -44,19 +47,37 @@ function toMs(t: Date | string | undefined): number | undefined {
 
 export class Membership {
   private readonly view = new MembershipView();
+  readonly lease: RenewedLease;
   private readonly leaseName: string;
-  private readonly renewMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private current: V1Lease | undefined;
   private lastLive: string[] = [];
   private stopped = false;
   private ticking: Promise<void> | undefined;
 
   constructor(private readonly o: MembershipOptions) {
     this.leaseName = memberLeaseName(o.podName);
-    // Renewed (and the others listed) at least every 2 s: one small write per pod, and it bounds
-    // how late a dead pod is noticed to about one lease duration plus this period.
-    this.renewMs = o.renewMs ?? Math.max(200, Math.min(2_000, Math.floor(o.durationMs / 3)));
+    this.lease = new RenewedLease(o.api, {
+      name: this.leaseName,
+      holder: o.podName,
+      durationMs: o.durationMs,
+      ...(o.renewMs !== undefined ? { renewMs: o.renewMs } : {}),
+      labels: { [MEMBER_LABEL]: 'true' },
+      log: o.log,
+    });
+    this.lease.on('fenced', (reason: string) => o.onFenced(reason));
+  }
+
+  get durationMs(): number {
+    return this.o.durationMs;
+  }
+
+  /** True while our own member Lease is known to be renewed in time: claims may be used. */
+  get valid(): boolean {
+    return this.lease.valid;
+  }
+
+  get epoch(): number {
+    return this.lease.epoch;
   }
 
   live(): string[] {
@@ -73,13 +94,13 @@ export class Membership {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.ticking = this.tick().finally(() => this.schedule());
-    }, this.renewMs);
+    }, this.lease.renewMs);
     this.timer.unref?.();
   }
 
   /** Recompute liveness without talking to the API server (expiry happens without events). */
   reevaluate(): void {
-    const live = this.view.live(Date.now());
+    const live = this.view.live(performance.now());
     if (live.join('\n') !== this.lastLive.join('\n')) {
       this.lastLive = live;
       this.o.onChange(live);
@@ -87,89 +108,66 @@ export class Membership {
   }
 
   private async tick(): Promise<void> {
-    try {
-      await this.renew();
-    } catch (err) {
-      this.o.onError?.('renew');
-      this.o.log.warn({ err: errText(err), lease: this.leaseName }, 'membership lease renewal failed');
-    }
+    if (!(await this.lease.renewOnce())) this.o.onError?.('renew');
     try {
       await this.refresh();
     } catch (err) {
       this.o.onError?.('list');
-      this.o.log.warn({ err: errText(err) }, 'listing membership leases failed');
+      this.o.log.warn({ err: errMessage(err) }, 'listing membership leases failed');
     }
     this.reevaluate();
   }
 
-  private leaseBody(): V1Lease {
-    const now = new V1MicroTime();
-    return {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: this.leaseName,
-        namespace: this.o.namespace,
-        labels: { [MEMBER_LABEL]: 'true', 'app.kubernetes.io/managed-by': 'smpp-operator' },
-        ...(this.current?.metadata?.resourceVersion
-          ? { resourceVersion: this.current.metadata.resourceVersion }
-          : {}),
-      },
-      spec: {
-        holderIdentity: this.o.podName,
-        leaseDurationSeconds: Math.max(1, Math.ceil(this.o.durationMs / 1000)),
-        acquireTime: this.current?.spec?.acquireTime ?? now,
-        renewTime: now,
-      },
-    };
-  }
-
-  private async renew(): Promise<void> {
-    const { api, namespace } = this.o;
-    if (!this.current) {
-      try {
-        this.current = await api.createNamespacedLease({ namespace, body: this.leaseBody() });
-        return;
-      } catch (err) {
-        if (httpStatus(err) !== 409) throw err;
-        this.current = await api.readNamespacedLease({ name: this.leaseName, namespace });
-      }
-    }
-    try {
-      this.current = await api.replaceNamespacedLease({
-        name: this.leaseName,
-        namespace,
-        body: this.leaseBody(),
-      });
-    } catch (err) {
-      const code = httpStatus(err);
-      // Someone (a previous run of this pod name, an admin) changed or deleted it: start over.
-      if (code === 409 || code === 404) this.current = undefined;
-      throw err;
-    }
-  }
-
   private async refresh(): Promise<void> {
-    const list = await this.o.api.listNamespacedLease({
-      namespace: this.o.namespace,
-      labelSelector: `${MEMBER_LABEL}=true`,
-    });
-    const now = Date.now();
+    const list = await this.o.api.list(`${MEMBER_LABEL}=true`);
+    const now = performance.now();
+    const wall = Date.now();
     const present = new Set<string>();
-    for (const l of list.items) {
+    for (const l of list) {
       const holder = l.spec?.holderIdentity;
       if (!holder) continue;
       present.add(holder);
       this.view.observe(
         {
           holder,
-          renewedAt: toMs(l.spec?.renewTime ?? l.spec?.acquireTime),
+          renewTime: leaseTimeString(l.spec?.renewTime ?? l.spec?.acquireTime),
+          renewedAtWall: toMs(l.spec?.renewTime ?? l.spec?.acquireTime),
           durationMs: (l.spec?.leaseDurationSeconds ?? 15) * 1000,
         },
         now,
+        wall,
       );
     }
-    for (const holder of this.view.holders()) if (!present.has(holder)) this.view.forget(holder);
+    for (const holder of this.view.holders()) if (!present.has(holder)) this.view.forget(holder, now);
+  }
+
+  /**
+   * True when `holder` can no longer be running anything: its member Lease has kept one
+   * renewTime (or stayed absent) for a whole lease duration on our clock, and a fresh read
+   * still shows exactly that. Its claims may then be taken over.
+   */
+  async confirmGone(holder: string): Promise<boolean> {
+    if (holder === this.o.podName) return false;
+    const now = performance.now();
+    const silence = this.view.silence(holder, now);
+    if (now - silence.since <= this.o.durationMs) return false;
+    const fresh = await this.o.api.read(memberLeaseName(holder));
+    const renewTime = fresh ? leaseTimeString(fresh.spec?.renewTime ?? fresh.spec?.acquireTime) : undefined;
+    if (renewTime === silence.renewTime) return true;
+    // It moved after all: record the sighting, so the clock starts again from now.
+    if (fresh) {
+      this.view.observe(
+        {
+          holder,
+          renewTime: renewTime ?? '',
+          renewedAtWall: toMs(fresh.spec?.renewTime ?? fresh.spec?.acquireTime),
+          durationMs: (fresh.spec?.leaseDurationSeconds ?? 15) * 1000,
+        },
+        performance.now(),
+        Date.now(),
+      );
+    } else this.view.forget(holder, performance.now());
+    return false;
   }
 
   /** Stops renewing but leaves the Lease to expire, as a killed process would. */
@@ -177,31 +175,18 @@ export class Membership {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking?.catch(() => undefined);
+    await this.lease.halt();
   }
 
-  /** Stops renewing and deletes our Lease so the other pods take over our binds immediately. */
+  /** Stops renewing and deletes our Lease so the other pods stop preferring us at once. */
   async stop(): Promise<void> {
-    await this.halt();
-    try {
-      await this.o.api.deleteNamespacedLease({ name: this.leaseName, namespace: this.o.namespace });
-    } catch (err) {
-      if (httpStatus(err) !== 404) this.o.log.warn({ err: errText(err) }, 'deleting membership lease failed');
-    }
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
+    await this.lease.leave();
   }
 }
 
 export function errText(err: unknown): string {
-  if (err instanceof Error) {
-    const body = (err as { body?: unknown }).body;
-    if (typeof body === 'string' && body.length > 0) {
-      try {
-        const parsed = JSON.parse(body) as { message?: string };
-        if (parsed.message) return parsed.message;
-      } catch {
-        /* not JSON */
-      }
-    }
-    return err.message;
-  }
-  return String(err);
+  return errMessage(err);
 }

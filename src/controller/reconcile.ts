@@ -17,6 +17,7 @@ import type {
   SmppServerBind,
 } from './contracts.js';
 import { FINALIZER } from './contracts.js';
+import { smscNameOf } from '../api/index.js';
 import {
   isDeleting,
   resolveClientBind,
@@ -24,7 +25,6 @@ import {
   type ResolutionError,
   type SecretLookup,
 } from './desired-state.js';
-import { decideOwnership } from './ownership.js';
 import { clientStatus, findCondition, sameStatus, serverStatus } from './status.js';
 
 /** What to do after a reconcile, as kube-runtime's Action: wait for a change, or look again later. */
@@ -44,12 +44,12 @@ export interface EventSink {
   ): void;
 }
 
-/** Per-bind Leases held by this pod. */
-export interface BindLeases {
-  holding(key: string): boolean;
-  /** true when this pod now holds the bind's Lease; false when another live holder has it */
-  acquire(key: string, namespace: string, bindName: string): Promise<boolean>;
-  release(key: string): Promise<void>;
+/** Which groups of client binds (by smscName) this pod runs: the shard claims it holds. */
+export interface GroupOwnership {
+  /** this pod holds the shard of this smscName and may run its binds now */
+  runs(smscName: string): boolean;
+  /** this pod is the shard's preferred pod (it takes the shard soon if it does not hold it) */
+  prefers(smscName: string): boolean;
 }
 
 /** The runtime this pod runs: what the Gateway should have, and what it reports. */
@@ -81,11 +81,11 @@ export interface ReconcileDeps {
   secrets: SecretLookup;
   livePods(): string[];
   preferredOwner(key: string, livePods: string[]): string | undefined;
-  leases: BindLeases;
+  groups: GroupOwnership;
   runtime: RuntimePort;
   writer: ObjectWriter;
   events: EventSink;
-  /** how soon to try again for a Lease still held by another pod */
+  /** how soon to look again while the bind's shard is still held by another pod */
   acquireRetryMs: number;
   /** no more than one status write per bind within this window */
   statusMinIntervalMs: number;
@@ -94,7 +94,7 @@ export interface ReconcileDeps {
    * Pending/Connecting status is written only if it lasts this long (saves two writes per bind).
    */
   settleMs?: number;
-  /** how long to wait for a clean unbind before releasing the Lease anyway */
+  /** how long to wait for a clean unbind before going on anyway */
   unbindTimeoutMs: number;
   /** a server-bind session entry of a pod not seen live is kept this long (membership lag) */
   pruneGraceMs?: number;
@@ -146,7 +146,7 @@ export class Reconciler {
     const memKey = `c/${key}`;
     if (!obj) {
       // Gone from the API server (finalizer already removed, or removed by force).
-      await this.stopAndRelease(key);
+      d.runtime.setClient(key, undefined);
       this.memory.delete(memKey);
       for (const uid of this.finalizedKeys.get(key) ?? []) this.finalized.delete(uid);
       this.finalizedKeys.delete(key);
@@ -154,52 +154,40 @@ export class Reconciler {
     }
     const ns = obj.metadata.namespace ?? '';
     const name = obj.metadata.name;
-    const live = d.livePods();
-    const preferred = d.preferredOwner(key, live);
-    let holding = d.leases.holding(key);
+    const smsc = smscNameOf(obj);
+    const runs = d.groups.runs(smsc);
 
     if (isDeleting(obj)) {
       if (!hasFinalizer(obj)) {
-        await this.stopAndRelease(key);
+        d.runtime.setClient(key, undefined);
         return {};
       }
-      // Our finalizer is already gone; this is a stale copy from the cache: nothing to do (and
-      // taking the Lease again would leave it held after the object is gone).
+      // Our finalizer is already gone; this is a stale copy from the cache: nothing to do.
       if (this.finalized.has(obj.metadata.uid ?? key)) return {};
-      // The holder cleans up; with no holder the preferred pod takes the Lease first, so a
-      // session still running somewhere can never outlive the finalizer.
-      if (!holding && preferred === d.self) {
-        holding = await d.leases.acquire(key, ns, name);
-        if (!holding) return { requeueAfterMs: d.acquireRetryMs };
+      // The shard's holder cleans up, so a session still running somewhere can never outlive
+      // the finalizer; the preferred pod that does not hold it yet looks again soon.
+      if (!runs) {
+        d.runtime.setClient(key, undefined);
+        return d.groups.prefers(smsc) ? { requeueAfterMs: d.acquireRetryMs } : {};
       }
-      if (!holding) return {};
-      await this.stopAndRelease(key, ns, name);
+      d.runtime.setClient(key, undefined);
+      await d.runtime.clientStopped(ns, name, d.unbindTimeoutMs);
       await d.writer.removeFinalizer('SmppClientBind', obj);
       this.finalized.add(obj.metadata.uid ?? key);
       this.finalizedKeys.set(key, [...(this.finalizedKeys.get(key) ?? []), obj.metadata.uid ?? key]);
-      d.log.info({ namespace: ns, bind: name }, 'client bind deleted: session unbound, lease released');
+      d.log.info({ namespace: ns, bind: name }, 'client bind deleted: session unbound');
       this.memory.delete(memKey);
       return {};
     }
 
-    const decision = decideOwnership({ self: d.self, preferred, holding, wanted: true });
-    if (decision === 'none') {
+    if (!runs) {
+      // Another pod runs this group (or will, once it holds the shard): the shard's own
+      // reconcile wakes this bind when that changes here.
       d.runtime.setClient(key, undefined);
-      // Without any live view, look again soon; otherwise the owner (or membership) will move.
-      return preferred === undefined ? { requeueAfterMs: d.acquireRetryMs } : {};
-    }
-    if (decision === 'release') {
-      d.log.info({ namespace: ns, bind: name, to: preferred }, 'handing client bind to its preferred pod');
-      await this.stopAndRelease(key, ns, name);
       return {};
     }
-    if (decision === 'acquire') {
-      const ok = await d.leases.acquire(key, ns, name);
-      if (!ok) return { requeueAfterMs: d.acquireRetryMs };
-      d.log.info({ namespace: ns, bind: name }, 'took client bind lease');
-    }
 
-    // From here this pod holds the Lease and runs (or deliberately does not run) the session.
+    // From here this pod holds the shard and runs (or deliberately does not run) the session.
     if (!hasFinalizer(obj)) {
       const rv = await d.writer.addFinalizer('SmppClientBind', obj);
       // Carry the new resourceVersion so the status write below does not conflict with our own patch.
@@ -283,18 +271,6 @@ export class Reconciler {
     }
     m.phase = status.phase;
     m.lastError = status.lastError;
-  }
-
-  private async stopAndRelease(key: string, ns?: string, name?: string): Promise<void> {
-    const d = this.d;
-    d.runtime.setClient(key, undefined);
-    if (!d.leases.holding(key)) return;
-    if (ns !== undefined && name !== undefined) await d.runtime.clientStopped(ns, name, d.unbindTimeoutMs);
-    else {
-      const [n, b] = key.split('/');
-      if (n !== undefined && b !== undefined) await d.runtime.clientStopped(n, b, d.unbindTimeoutMs);
-    }
-    await d.leases.release(key);
   }
 
   async reconcileServer(key: string, obj: SmppServerBind | undefined): Promise<Action> {

@@ -118,6 +118,8 @@ export class Gateway extends EventEmitter {
   private started = false;
   private stopping: Promise<void> | null = null;
   private desiredServers: ResolvedServerBind[] = [];
+  /** Server binds allowed to poll the core (null: all, standalone); see setServerPollers. */
+  private serverPollers: Set<string> | null = null;
 
   constructor(deps: GatewayDeps) {
     super();
@@ -234,11 +236,16 @@ export class Gateway extends EventEmitter {
         // allow a single session per system_id.
         const runner = slot.runner;
         this.unbinding.set(key, runner);
-        const done = this.retire(runner, slot.after, true).then(() => {
-          if (this.unbinding.get(key) === runner) this.unbinding.delete(key);
-          if (this.unbound.get(key) === done) this.unbound.delete(key);
-          if (!this.clients.has(key)) this.emitStatus('SmppClientBind', runner.bind, { phase: 'Pending' });
-        });
+        // Down means unbound AND every message it took reported to the core: until the core
+        // has a "sent", its GET still lists the message, and the pod taking the group over
+        // would send it again.
+        const done = this.retire(runner, slot.after, true)
+          .then(() => runner.idle())
+          .then(() => {
+            if (this.unbinding.get(key) === runner) this.unbinding.delete(key);
+            if (this.unbound.get(key) === done) this.unbound.delete(key);
+            if (!this.clients.has(key)) this.emitStatus('SmppClientBind', runner.bind, { phase: 'Pending' });
+          });
         this.unbound.set(key, done);
       }
     }
@@ -275,6 +282,24 @@ export class Gateway extends EventEmitter {
     this.heartbeatSoon();
   }
 
+  /**
+   * In a cluster, which server binds this pod polls the core for (the controller holds their
+   * poller claims); null lets every server bind with a receiver session poll (standalone).
+   */
+  setServerPollers(keys: string[] | null): void {
+    this.serverPollers = keys === null ? null : new Set(keys);
+    for (const [key, { runner }] of this.servers) runner.setPollAllowed(this.pollAllowed(key));
+  }
+
+  private pollAllowed(key: string): boolean {
+    return this.serverPollers === null || this.serverPollers.has(key);
+  }
+
+  /** Resolves once every message the server bind's pump took has been reported to the core. */
+  serverPollIdle(namespace: string, name: string): Promise<void> {
+    return this.servers.get(`${namespace}/${name}`)?.runner.idle() ?? Promise.resolve();
+  }
+
   private applyServers(binds: ResolvedServerBind[]): void {
     const want = new Map<string, ResolvedServerBind>();
     for (const b of binds) want.set(`${b.namespace}/${b.name}`, b);
@@ -302,6 +327,7 @@ export class Gateway extends EventEmitter {
         inFlightIds: this.inFlightIds,
         defaultPollIntervalMs: this.config.pollIntervalMs,
         nextReference: this.nextReference,
+        pollAllowed: this.pollAllowed(key),
         receipts: this.partnerReceipts,
         onStatus: (s) => {
           if (this.servers.get(key)?.runner === runner) this.emitStatus('SmppServerBind', b, s);

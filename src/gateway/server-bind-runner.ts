@@ -51,6 +51,8 @@ export interface ServerBindRunnerDeps {
   inFlightIds: InFlightIds;
   defaultPollIntervalMs: number;
   nextReference: () => number;
+  /** May the pump poll the core (default true: standalone, no coordination)? */
+  pollAllowed?: boolean;
   /** Receipt tracking for submit_sm with registered_delivery; null without a listener. */
   receipts?: PartnerReceipts | null;
   onStatus: (s: BindRuntimeStatus) => void;
@@ -90,12 +92,15 @@ export class ServerBindRunner {
   private lastError: string | undefined;
   private stopping: Promise<void> | null = null;
   private untrackUptime: (() => void) | null = null;
+  /** In a cluster only the pod holding the partner's poller claim may poll (see setPollAllowed). */
+  private pollAllowed: boolean;
 
   constructor(deps: ServerBindRunnerDeps) {
     this.d = deps;
     this.bind = deps.bind;
     this.key = serverBindKey(deps.bind);
     this.log = deps.log;
+    this.pollAllowed = deps.pollAllowed ?? true;
     this.acct = new Accounting(deps.accounting);
     this.labels = makeBindLabels({
       namespace: deps.bind.namespace,
@@ -146,7 +151,7 @@ export class ServerBindRunner {
         acct: this.acct,
         inFlightIds: this.d.inFlightIds,
         log: this.log,
-        canPoll: () => this.receivers() > 0,
+        canPoll: () => this.pollAllowed && this.receivers() > 0,
         deliver: (msg) => this.deliver(msg),
         onDecision: (dec) => this.countDecision(dec, sent),
         onInFlight: (n) => inflight.set(n),
@@ -156,8 +161,33 @@ export class ServerBindRunner {
     this.refresh();
   }
 
+  /**
+   * Grants or withdraws polling (the controller holds or gave up the partner's poller claim).
+   * Withdrawn, the pump takes nothing more; what it took still finishes (see idle()).
+   */
+  setPollAllowed(allowed: boolean): void {
+    if (this.pollAllowed === allowed) return;
+    this.pollAllowed = allowed;
+    this.log.info(
+      { polling: allowed },
+      allowed ? 'polling the core for this partner' : 'not polling the core for this partner',
+    );
+    this.updatePollOwner();
+    if (allowed) this.pump?.poke();
+  }
+
+  private pollOwnerLabels(): { bind_name: string; namespace: string } {
+    return { bind_name: this.bind.name, namespace: this.bind.namespace };
+  }
+
+  private updatePollOwner(): void {
+    const polling = this.pollAllowed && this.pump !== null && !this.stopping && this.receivers() > 0;
+    this.d.metrics.mtPollOwner.labels(this.pollOwnerLabels()).set(polling ? 1 : 0);
+  }
+
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.d.metrics.mtPollOwner.remove(this.pollOwnerLabels());
       this.pump?.stop();
       this.untrackUptime?.();
       this.untrackUptime = null;
@@ -212,6 +242,7 @@ export class ServerBindRunner {
     );
     if (first) next.boundSince = first;
     if (this.lastError !== undefined) next.lastError = this.lastError;
+    if (!this.stopping) this.updatePollOwner();
     if (sameStatus(this.current, next)) return;
     this.current = next;
     this.d.onStatus(next);

@@ -1,296 +1,300 @@
 /**
- * One coordination.k8s.io/v1 Lease as a lock (one per client bind: exactly one session runs).
+ * coordination.k8s.io/v1 Leases as this operator uses them: one primitive for pod membership,
+ * client-bind shards and server-bind pollers.
  *
- * Fencing: the holder counts its validity from the START of its last successful write, and
- * declares the lease lost after renewDeadlineMs without a newer one. Another pod may only take
- * the lease after seeing the same renewTime unchanged for a whole leaseDuration on its own clock,
- * which begins after that write; so with renewDeadline < leaseDuration the old holder has
- * stopped its session before anybody else can start one (clock skew does not matter: nobody
- * compares timestamps written by others with its own clock).
+ * - A pod's member Lease is the only Lease renewed on a timer (RenewedLease). Its holder counts
+ *   its validity from the START of its last successful write and fences itself (stops everything
+ *   it runs) renewDeadline later without a newer one, or at once when a write finds the Lease
+ *   changed or gone under it.
+ * - A claim Lease (a shard of client binds, the poller of a partner) names its holder and is
+ *   written only when it changes hands, always conditionally on the resourceVersion last seen
+ *   (LeaseApi.replace). A claim is valid while its holder's member Lease is: so steady-state
+ *   writes are one per pod per renew period, whatever the number of claims or binds.
+ * - Another pod may take a claim from a holder only after it has watched the holder's member
+ *   Lease keep the same renewTime (or stay absent) for a whole lease duration on its own clock,
+ *   confirmed by a fresh read. That renewTime was written by a write that began before the
+ *   watcher first saw it, so the holder fenced itself renewDeadline (< duration) after that: it
+ *   runs nothing any more. A fenced holder forgets its claims and takes them back only by a
+ *   conditional write, which either it or the taker wins. Clock skew does not matter: nobody
+ *   compares timestamps written by others with its own clock.
  */
 import { EventEmitter } from 'node:events';
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { httpStatusOf } from './http.js';
 
-export interface LeaseLockOptions {
-  namespace: string;
-  name: string;
-  /** who we are: the pod name */
-  holderIdentity: string;
-  /** default 15 s (written to spec.leaseDurationSeconds, whole seconds, min 1) */
-  leaseDurationMs?: number;
-  /** give up the lease after this long without a successful renew; default 10 s; < leaseDuration */
-  renewDeadlineMs?: number;
-  /** interval between acquire attempts and between renewals; default 2 s */
-  retryPeriodMs?: number;
-  labels?: Record<string, string>;
-  onAcquired?: () => void;
-  /** the session must stop now: another pod may take the lease soon */
-  onLost?: (reason: string) => void;
-}
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'smpp-operator' } as const;
 
-/** What others last showed us, and when we first saw it (monotonic ms). */
-interface Observed {
-  holder: string;
-  renewTime: string;
-  durationMs: number;
-  at: number;
-}
-
-const now = (): number => performance.now();
-
-function timeString(t: Date | string | undefined): string {
+export function leaseTimeString(t: Date | string | undefined): string {
   if (t === undefined) return '';
   return typeof t === 'string' ? t : t.toISOString();
 }
 
-/**
- * Events: 'acquired' (), 'lost' (reason: string), 'released' (). The callbacks in the options
- * are called alongside. Errors are logged, never thrown from the background loop.
- */
-export class LeaseLock extends EventEmitter {
-  readonly namespace: string;
-  readonly name: string;
-  readonly identity: string;
-  private readonly durationMs: number;
-  private readonly renewDeadlineMs: number;
-  private readonly retryMs: number;
-  private heldFlag = false;
-  /** bumped on every loss/release: answers that arrive for an older epoch are ignored */
-  private epoch = 0;
-  private lastSuccessStart = 0;
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private loopTimer: NodeJS.Timeout | undefined;
-  private loopRunning: Promise<void> | undefined;
-  private stopped = true;
-  private observed: Observed | undefined;
-  private current: V1Lease | undefined;
+/** The Lease changed since we read it (409), or is gone (404): decide again from a fresh copy. */
+export class LeaseConflict extends Error {
+  constructor(
+    readonly lease: string,
+    readonly status: number,
+  ) {
+    super(`lease ${lease}: ${status === 404 ? 'gone' : 'changed since read'}`);
+  }
+}
 
+/** Reads and conditional writes of the Leases of one namespace. */
+export class LeaseApi {
   constructor(
     private readonly api: CoordinationV1Api,
-    private readonly opts: LeaseLockOptions,
-    private readonly log: Logger,
-  ) {
-    super();
-    this.namespace = opts.namespace;
-    this.name = opts.name;
-    this.identity = opts.holderIdentity;
-    this.durationMs = Math.max(1000, opts.leaseDurationMs ?? 15_000);
-    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
-    this.retryMs = opts.retryPeriodMs ?? 2_000;
-    if (this.renewDeadlineMs >= this.durationMs) {
-      throw new Error(`lease ${this.name}: renewDeadlineMs must be shorter than leaseDurationMs`);
-    }
-  }
+    readonly namespace: string,
+  ) {}
 
-  get held(): boolean {
-    return this.heldFlag;
-  }
-
-  /** Keeps trying to acquire, then renews, until stop() or release(). */
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  /**
-   * Stops the background loop without releasing: the lease expires at others as after a crash.
-   * A held lease still reports 'lost' when its renew deadline passes, since nothing renews it.
-   * tryAcquireOrRenew() keeps working after stop() for callers that drive it themselves.
-   */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.loopTimer) clearTimeout(this.loopTimer);
-    this.loopTimer = undefined;
-    await this.loopRunning;
-  }
-
-  /** Stops the loop and, if we hold the lease, marks it free so another pod takes it at once. */
-  async release(): Promise<void> {
-    await this.stop();
-    if (!this.heldFlag) return;
-    this.heldFlag = false;
-    this.epoch++;
-    this.clearDeadline();
-    const cur = this.current;
-    if (!cur?.metadata?.resourceVersion) return;
-    const t = new V1MicroTime();
+  async read(name: string): Promise<V1Lease | undefined> {
     try {
-      this.current = await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        body: {
-          ...cur,
-          spec: {
-            ...cur.spec,
-            holderIdentity: undefined,
-            leaseDurationSeconds: 1,
-            renewTime: t,
-            acquireTime: t,
-          },
-        },
-      });
-      this.log.info({ lease: this.name, namespace: this.namespace }, 'lease released');
-    } catch (err) {
-      // Someone else already wrote it (or it is gone): nothing of ours to release.
-      this.log.warn(
-        { lease: this.name, namespace: this.namespace, status: httpStatusOf(err) },
-        'lease release failed',
-      );
-    }
-    this.emit('released');
-  }
-
-  /** One attempt: acquire if free/expired/ours, else renew if we hold it. True if held after. */
-  async tryAcquireOrRenew(): Promise<boolean> {
-    const epoch = this.epoch;
-    const started = now();
-    const wasHeld = this.heldFlag;
-    let lease: V1Lease | undefined;
-    try {
-      lease = this.heldFlag && this.current ? this.current : await this.read();
-      if (!lease) {
-        this.current = await this.api.createNamespacedLease({
-          namespace: this.namespace,
-          body: this.fresh(),
-        });
-        return this.succeeded(epoch, started, 'created');
-      }
-      const holder = lease.spec?.holderIdentity ?? '';
-      this.observe(lease);
-      if (holder !== this.identity && holder !== '' && !this.expired()) {
-        if (wasHeld) this.lose(`lease taken by ${holder}`);
-        return false;
-      }
-      const t = new V1MicroTime();
-      const takeover = holder !== this.identity;
-      const spec = {
-        ...lease.spec,
-        holderIdentity: this.identity,
-        leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
-        renewTime: t,
-        ...(takeover || !wasHeld ? { acquireTime: t } : {}),
-        ...(takeover ? { leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1 } : {}),
-      };
-      this.current = await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        body: { ...lease, spec },
-      });
-      return this.succeeded(epoch, started, takeover ? 'taken over' : 'renewed');
-    } catch (err) {
-      const status = httpStatusOf(err);
-      if (status === 409 && wasHeld) {
-        // Our copy is stale: re-read and decide again on the next attempt (soon).
-        this.current = undefined;
-        const fresh = await this.read().catch(() => undefined);
-        if (fresh && (fresh.spec?.holderIdentity ?? '') !== this.identity) {
-          this.lose(`lease taken by ${fresh.spec?.holderIdentity ?? 'nobody'}`);
-          return false;
-        }
-        this.current = fresh;
-      } else if (status !== 409) {
-        this.log.warn(
-          { lease: this.name, namespace: this.namespace, status, err: (err as Error).message },
-          wasHeld ? 'lease renew failed' : 'lease acquire failed',
-        );
-      }
-      return this.heldFlag;
-    }
-  }
-
-  private async read(): Promise<V1Lease | undefined> {
-    try {
-      return await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
+      return await this.api.readNamespacedLease({ name, namespace: this.namespace });
     } catch (err) {
       if (httpStatusOf(err) === 404) return undefined;
       throw err;
     }
   }
 
-  private fresh(): V1Lease {
-    const t = new V1MicroTime();
-    return {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace, labels: this.opts.labels },
-      spec: {
-        holderIdentity: this.identity,
-        leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
-        acquireTime: t,
-        renewTime: t,
-        leaseTransitions: 0,
-      },
-    };
+  async list(labelSelector: string): Promise<V1Lease[]> {
+    return (await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector })).items;
   }
 
-  private observe(lease: V1Lease): void {
-    const holder = lease.spec?.holderIdentity ?? '';
-    const renewTime = timeString(lease.spec?.renewTime);
-    const durationMs = (lease.spec?.leaseDurationSeconds ?? Math.ceil(this.durationMs / 1000)) * 1000;
-    const o = this.observed;
-    if (!o || o.holder !== holder || o.renewTime !== renewTime || o.durationMs !== durationMs) {
-      this.observed = { holder, renewTime, durationMs, at: now() };
+  /** Creates it; LeaseConflict (409) when it exists already. */
+  async create(
+    name: string,
+    spec: V1LeaseSpec,
+    labels: Record<string, string>,
+    annotations?: Record<string, string>,
+  ): Promise<V1Lease> {
+    try {
+      return await this.api.createNamespacedLease({
+        namespace: this.namespace,
+        body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name,
+            namespace: this.namespace,
+            labels: { ...MANAGED_BY, ...labels },
+            ...(annotations ? { annotations } : {}),
+          },
+          spec,
+        },
+      });
+    } catch (err) {
+      if (httpStatusOf(err) === 409) throw new LeaseConflict(name, 409);
+      throw err;
     }
   }
 
-  private expired(): boolean {
-    const o = this.observed;
-    return o !== undefined && now() - o.at > o.durationMs;
+  /** Replaces the spec, only if the Lease still has `lease`'s resourceVersion. */
+  async replace(lease: V1Lease, spec: V1LeaseSpec): Promise<V1Lease> {
+    const name = lease.metadata?.name ?? '';
+    try {
+      return await this.api.replaceNamespacedLease({
+        name,
+        namespace: this.namespace,
+        body: { ...lease, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', spec },
+      });
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === 409 || status === 404) throw new LeaseConflict(name, status);
+      throw err;
+    }
   }
 
-  private succeeded(epoch: number, started: number, how: string): boolean {
-    if (epoch !== this.epoch) {
-      // We gave the lease up while this request was in flight; it will expire at others.
+  async delete(name: string): Promise<void> {
+    try {
+      await this.api.deleteNamespacedLease({ name, namespace: this.namespace });
+    } catch (err) {
+      if (httpStatusOf(err) !== 404) throw err;
+    }
+  }
+}
+
+/** The spec of a Lease now held by `holder` (a fresh claim, a renewal or a takeover). */
+export function heldSpec(
+  holder: string,
+  durationMs: number,
+  prev: V1LeaseSpec | undefined,
+  opts: { keepAcquireTime?: boolean } = {},
+): V1LeaseSpec {
+  const t = new V1MicroTime();
+  const takeover = prev !== undefined && (prev.holderIdentity ?? '') !== holder;
+  return {
+    holderIdentity: holder,
+    leaseDurationSeconds: Math.max(1, Math.ceil(durationMs / 1000)),
+    acquireTime: opts.keepAcquireTime && prev?.acquireTime ? prev.acquireTime : t,
+    renewTime: t,
+    leaseTransitions: (prev?.leaseTransitions ?? 0) + (takeover ? 1 : 0),
+  };
+}
+
+/** The spec of a Lease given up: no holder, so anyone may take it at once. */
+export function freeSpec(prev: V1LeaseSpec | undefined): V1LeaseSpec {
+  const t = new V1MicroTime();
+  return {
+    ...prev,
+    holderIdentity: undefined,
+    leaseDurationSeconds: 1,
+    renewTime: t,
+    leaseTransitions: prev?.leaseTransitions ?? 0,
+  };
+}
+
+export interface RenewedLeaseOptions {
+  name: string;
+  holder: string;
+  durationMs: number;
+  /** fence after this long without a successful renewal; default 2/3 of the duration */
+  renewDeadlineMs?: number;
+  /** between renewals; default min(2 s, duration / 3) */
+  renewMs?: number;
+  labels: Record<string, string>;
+  log: Logger;
+}
+
+/**
+ * A Lease its holder renews on a timer: the pod's member Lease. Events: 'renewed' (), 'fenced'
+ * (reason): everything that relied on it must stop now. `epoch` goes up at every fence, so work
+ * begun under an older epoch can tell it no longer counts.
+ */
+export class RenewedLease extends EventEmitter {
+  readonly renewMs: number;
+  readonly renewDeadlineMs: number;
+  private current: V1Lease | undefined;
+  private lastSuccessStart = -Infinity;
+  private validFlag = false;
+  private epochNo = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly api: LeaseApi,
+    private readonly o: RenewedLeaseOptions,
+  ) {
+    super();
+    this.renewDeadlineMs = o.renewDeadlineMs ?? Math.floor((o.durationMs * 2) / 3);
+    this.renewMs = o.renewMs ?? Math.max(200, Math.min(2_000, Math.floor(o.durationMs / 3)));
+    if (this.renewDeadlineMs >= o.durationMs) {
+      throw new Error(`lease ${o.name}: renewDeadlineMs must be shorter than the duration`);
+    }
+  }
+
+  /** True while a renewal that began less than renewDeadline ago succeeded. */
+  get valid(): boolean {
+    return this.validFlag;
+  }
+
+  get epoch(): number {
+    return this.epochNo;
+  }
+
+  /** One renewal now, then one every renewMs. Resolves after the first attempt. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.renewOnce();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.renewOnce().finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+    }, this.renewMs);
+    this.timer.unref();
+  }
+
+  /** One renewal (or creation). Never throws; failures are logged and counted by the deadline. */
+  async renewOnce(): Promise<boolean> {
+    const started = performance.now();
+    const { name, holder, durationMs, labels, log } = this.o;
+    try {
+      if (!this.current) {
+        const existing = await this.api.read(name);
+        this.current = existing
+          ? await this.api.replace(existing, heldSpec(holder, durationMs, existing.spec))
+          : await this.api.create(name, heldSpec(holder, durationMs, undefined), labels);
+      } else {
+        this.current = await this.api.replace(
+          this.current,
+          heldSpec(holder, durationMs, this.current.spec, { keepAcquireTime: true }),
+        );
+      }
+    } catch (err) {
+      if (err instanceof LeaseConflict) {
+        // Changed or deleted under us: someone may have declared us gone. Nothing we run may
+        // outlive that; start over from a fresh copy.
+        this.current = undefined;
+        this.fence(`member lease ${err.status === 404 ? 'deleted' : 'overwritten'}`);
+      } else {
+        log.warn({ lease: name, err: errMessage(err), status: httpStatusOf(err) }, 'lease renewal failed');
+      }
       return false;
     }
-    this.lastSuccessStart = started;
-    this.observed = undefined;
-    this.armDeadline();
-    if (!this.heldFlag) {
-      this.heldFlag = true;
-      this.log.info({ lease: this.name, namespace: this.namespace, how }, 'lease acquired');
-      this.emit('acquired');
-      this.opts.onAcquired?.();
+    this.lastSuccessStart = Math.max(this.lastSuccessStart, started);
+    const left = this.lastSuccessStart + this.renewDeadlineMs - performance.now();
+    if (left <= 0) return false;
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => this.fence('not renewed within renewDeadline'), left);
+    this.deadline.unref();
+    if (!this.validFlag) {
+      this.validFlag = true;
+      log.info({ lease: name }, 'member lease held');
     }
+    this.emit('renewed');
     return true;
   }
 
-  private armDeadline(): void {
-    this.clearDeadline();
-    const left = this.lastSuccessStart + this.renewDeadlineMs - now();
-    this.deadlineTimer = setTimeout(() => this.lose('not renewed within renewDeadline'), Math.max(0, left));
-    this.deadlineTimer.unref();
+  private fence(reason: string): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+    if (!this.validFlag) return;
+    this.validFlag = false;
+    this.epochNo++;
+    this.o.log.warn({ lease: this.o.name, reason }, 'member lease lost: fencing');
+    this.emit('fenced', reason);
   }
 
-  private clearDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+  /** Stops renewing; the Lease expires at the others as after a crash. Fences at the deadline. */
+  async halt(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
   }
 
-  private lose(reason: string): void {
-    if (!this.heldFlag) return;
-    this.heldFlag = false;
-    this.epoch++;
-    this.current = undefined;
-    this.clearDeadline();
-    this.log.warn({ lease: this.name, namespace: this.namespace, reason }, 'lease lost');
-    this.emit('lost', reason);
-    this.opts.onLost?.(reason);
+  /**
+   * Stops renewing and deletes the Lease (a clean leave). No fence: the caller is winding down
+   * what it runs itself, and releases its claims after that.
+   */
+  async leave(): Promise<void> {
+    await this.halt();
+    try {
+      await this.api.delete(this.o.name);
+    } catch (err) {
+      this.o.log.warn({ lease: this.o.name, err: errMessage(err) }, 'deleting member lease failed');
+    }
   }
+}
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.loopTimer = setTimeout(() => {
-      this.loopTimer = undefined;
-      this.loopRunning = this.tryAcquireOrRenew()
-        .catch(() => false)
-        .then(() => {
-          this.loopRunning = undefined;
-          this.schedule(this.retryMs);
-        });
-    }, ms);
+export function errMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const body = (err as { body?: unknown }).body;
+    if (typeof body === 'string' && body.length > 0) {
+      try {
+        const parsed = JSON.parse(body) as { message?: string };
+        if (parsed.message) return parsed.message;
+      } catch {
+        /* not JSON */
+      }
+    }
+    return err.message;
   }
+  return String(err);
 }

@@ -1,9 +1,14 @@
-// LeaseLock against a real API server: exclusivity, renewal, hand-over on release, takeover
-// after expiry, and fencing (the holder gives up before anyone else can take over).
-import { CoordinationV1Api } from '@kubernetes/client-node';
+// The Lease primitive against a real API server: member Leases (renewed, fencing) and claim
+// Leases (shards, pollers) that are valid while their holder's member Lease is. Exclusivity,
+// hand-over on release, takeover only after a holder's whole-duration silence, and fencing
+// (the holder gives up before anyone else can take over).
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ClaimTable } from '../../src/controller/claims.js';
+import { Membership } from '../../src/controller/membership.js';
+import { memberLeaseName } from '../../src/controller/ownership.js';
+import { LeaseApi, RenewedLease } from '../../src/kube/lease.js';
 import { createLogger } from '../../src/log.js';
-import { LeaseLock, type LeaseLockOptions } from '../../src/kube/lease.js';
 import {
   adminKubeConfig,
   controlPlane,
@@ -14,140 +19,163 @@ import {
 } from './helpers.js';
 
 const log = createLogger({ level: 'silent' });
+const DURATION = 3000;
+const CLAIM = 'smpp-shard-01';
+const META = { labels: { 'smpp.omnimessage.io/claim': 'shard' } };
 
-describe('LeaseLock', () => {
+interface TestPod {
+  name: string;
+  membership: Membership;
+  claims: ClaimTable;
+  events: string[];
+}
+
+describe('member and claim Leases', () => {
   const ns = useNamespace('lease');
-  const locks: LeaseLock[] = [];
+  const pods: TestPod[] = [];
   afterEach(async () => {
-    await Promise.all(locks.splice(0).map((l) => l.stop()));
+    await Promise.all(pods.splice(0).map((p) => p.membership.halt()));
   });
 
-  function lock(holder: string, extra: Partial<LeaseLockOptions> = {}, api?: CoordinationV1Api): LeaseLock {
-    const l = new LeaseLock(
-      api ?? adminKubeConfig().makeApiClient(CoordinationV1Api),
-      {
-        namespace: ns.name,
-        name: 'bind-x',
-        holderIdentity: holder,
-        leaseDurationMs: 3000,
-        renewDeadlineMs: 2000,
-        retryPeriodMs: 250,
-        ...extra,
-      },
+  async function pod(name: string, kc: KubeConfig = adminKubeConfig(), order?: string[]): Promise<TestPod> {
+    const api = new LeaseApi(kc.makeApiClient(CoordinationV1Api), ns.name);
+    const events = order ?? [];
+    const membership = new Membership({
+      api,
+      podName: name,
+      durationMs: DURATION,
       log,
-    );
-    locks.push(l);
-    return l;
+      onChange: () => undefined,
+      onFenced: (reason) => events.push(`${name} fenced: ${reason}`),
+    });
+    const claims = new ClaimTable({ api, self: name, durationMs: DURATION, authority: membership, log });
+    membership.lease.on('fenced', () => claims.dropAll());
+    const p = { name, membership, claims, events };
+    pods.push(p);
+    await membership.start();
+    return p;
   }
 
-  const read = () =>
-    adminKubeConfig()
-      .makeApiClient(CoordinationV1Api)
-      .readNamespacedLease({ name: 'bind-x', namespace: ns.name });
+  const leases = () => new LeaseApi(adminKubeConfig().makeApiClient(CoordinationV1Api), ns.name);
 
-  it('is exclusive, renews, and hands over at once on release', async () => {
-    const a = lock('pod-a');
-    const b = lock('pod-b');
-    expect(await a.tryAcquireOrRenew()).toBe(true);
-    expect(a.held).toBe(true);
-    expect(await b.tryAcquireOrRenew()).toBe(false);
-    expect(b.held).toBe(false);
-    const first = await read();
-    expect(first.spec?.holderIdentity).toBe('pod-a');
-    expect(first.spec?.leaseDurationSeconds).toBe(3);
-    const raw = await kubectl(['-n', ns.name, 'get', 'lease', 'bind-x', '-o', 'jsonpath={.spec.renewTime}']);
-    expect(raw.stdout).toMatch(/\.\d{6}Z$/);
-
-    a.start();
-    await eventually(async () => {
-      const now = await read();
-      return String(now.spec?.renewTime) !== String(first.spec?.renewTime) ? true : undefined;
-    });
-    expect((await read()).spec?.holderIdentity).toBe('pod-a');
-    expect(await b.tryAcquireOrRenew()).toBe(false);
-
-    const released: string[] = [];
-    a.on('released', () => released.push('a'));
-    await a.release();
-    expect(released).toEqual(['a']);
-    expect(a.held).toBe(false);
-    expect((await read()).spec?.holderIdentity).toBeUndefined();
-    // No waiting for expiry after a release.
-    expect(await b.tryAcquireOrRenew()).toBe(true);
-    const after = await read();
-    expect(after.spec?.holderIdentity).toBe('pod-b');
-    expect(after.spec?.leaseTransitions).toBe(1);
-  });
-
-  it('is taken over only after a full lease duration without renewal', async () => {
-    const a = lock('pod-a');
-    const b = lock('pod-b');
-    expect(await a.tryAcquireOrRenew()).toBe(true);
-    await a.stop(); // crashed holder: never renews, never releases
-    const attempts: boolean[] = [];
-    const acquired = new Promise<void>((r) => b.once('acquired', r));
-    const poll = setInterval(() => void b.tryAcquireOrRenew().then((ok) => attempts.push(ok)), 200);
-    try {
-      await acquired;
-    } finally {
-      clearInterval(poll);
+  it('is exclusive while the holder renews, and hands over at once on release', async () => {
+    const a = await pod('pod-a');
+    const b = await pod('pod-b');
+    expect(await a.claims.acquire(CLAIM, META)).toEqual({ held: true });
+    expect(a.claims.held(CLAIM)).toBe(true);
+    // B keeps asking for longer than a lease duration: A renews its member Lease, so never.
+    const until = Date.now() + DURATION * 1.7;
+    while (Date.now() < until) {
+      expect(await b.claims.acquire(CLAIM, META)).toEqual({ held: false, holder: 'pod-a' });
+      await new Promise((r) => setTimeout(r, 300));
     }
-    // B saw the lease held (and unchanged) before it could take it.
-    expect(attempts[0]).toBe(false);
-    const lease = await read();
-    expect(lease.spec?.holderIdentity).toBe('pod-b');
-    expect(lease.spec?.leaseTransitions).toBe(1);
+    await a.claims.release(CLAIM);
+    expect(a.claims.held(CLAIM)).toBe(false);
+    expect(await b.claims.acquire(CLAIM, META)).toEqual({ held: true });
+    const lease = await leases().read(CLAIM);
+    expect(lease?.spec?.holderIdentity).toBe('pod-b');
+    // The claim is not renewed: only member Leases are.
+    const before = lease?.metadata?.resourceVersion;
+    await new Promise((r) => setTimeout(r, DURATION));
+    expect((await leases().read(CLAIM))?.metadata?.resourceVersion).toBe(before);
   });
 
-  it('fences: a holder that cannot renew reports lost before another pod acquires', async () => {
+  it('is taken over only after its holder’s member Lease has been silent a whole duration', async () => {
+    const order: string[] = [];
+    const a = await pod('pod-a', adminKubeConfig(), order);
+    const b = await pod('pod-b', adminKubeConfig(), order);
+    expect((await a.claims.acquire(CLAIM, META)).held).toBe(true);
+    await a.membership.halt(); // as if killed: nothing renews its member Lease any more
+    const haltedAt = performance.now();
+    let takenAt = 0;
+    await eventually(
+      async () => {
+        const r = await b.claims.acquire(CLAIM, META);
+        if (r.held) takenAt = performance.now();
+        return r.held ? true : undefined;
+      },
+      DURATION * 5,
+      'b takes the silent claim',
+    );
+    order.push('pod-b acquired');
+    expect(takenAt - haltedAt).toBeGreaterThanOrEqual(DURATION - 1000);
+    // A fenced itself (its renew deadline passed) before B could take the claim over.
+    expect(order[0]).toMatch(/^pod-a fenced: not renewed within renewDeadline/);
+    expect(order[1]).toBe('pod-b acquired');
+    expect(a.claims.held(CLAIM)).toBe(false);
+  });
+
+  it('fences a holder that cannot renew before another pod acquires', async () => {
     // A authenticates as the restricted service account, allowed to use Leases here until we
     // revoke it: its renewals then fail (403) like a partitioned pod's.
     const sa = controlPlane().restrictedUser;
     for (const args of [
-      ['create', 'role', 'leases', '--verb=get,create,update', '--resource=leases.coordination.k8s.io'],
+      ['create', 'role', 'leases', '--verb=get,list,create,update', '--resource=leases.coordination.k8s.io'],
       ['create', 'rolebinding', 'leases', '--role=leases', `--user=${sa}`],
     ]) {
       const r = await kubectl(['-n', ns.name, ...args]);
       expect(r.code, r.stderr).toBe(0);
     }
     const order: string[] = [];
-    const a = lock(
-      'pod-a',
-      { onLost: (reason) => order.push(`a lost: ${reason}`) },
-      restrictedKubeConfig().makeApiClient(CoordinationV1Api),
+    const a = await eventually(
+      async () => {
+        const p = await pod('pod-a', restrictedKubeConfig(), order);
+        if (p.membership.valid) return p;
+        await p.membership.halt();
+        return undefined;
+      },
+      20_000,
+      'a renews its member Lease (RBAC may take a moment)',
     );
-    const b = lock('pod-b', { onAcquired: () => order.push('b acquired') });
-    a.start();
-    await eventually(() => (a.held ? true : undefined), 20_000, 'a holds the lease (RBAC may take a moment)');
-    b.start();
-
+    expect((await a.claims.acquire(CLAIM, META)).held).toBe(true);
+    const b = await pod('pod-b', adminKubeConfig(), order);
     const revoke = await kubectl(['-n', ns.name, 'delete', 'rolebinding', 'leases']);
     expect(revoke.code, revoke.stderr).toBe(0);
-
-    await eventually(() => (order.includes('b acquired') ? true : undefined), 30_000, 'b acquires');
-    expect(order[0]).toBe('a lost: not renewed within renewDeadline');
-    expect(order[1]).toBe('b acquired');
-    expect(a.held).toBe(false);
-    expect(b.held).toBe(true);
+    await eventually(
+      async () => ((await b.claims.acquire(CLAIM, META)).held ? true : undefined),
+      30_000,
+      'b acquires',
+    );
+    order.push('pod-b acquired');
+    expect(order[0]).toBe('pod-a fenced: not renewed within renewDeadline');
+    expect(order[1]).toBe('pod-b acquired');
+    expect(a.claims.held(CLAIM)).toBe(false);
+    expect(a.membership.valid).toBe(false);
   });
 
-  it('reports lost at once when another holder overwrote the lease', async () => {
-    const lost: string[] = [];
-    const a = lock('pod-a', { onLost: (r) => lost.push(r), renewDeadlineMs: 2500, leaseDurationMs: 10_000 });
-    expect(await a.tryAcquireOrRenew()).toBe(true);
+  it('fences at once when its member Lease was overwritten, and claims come back only by a write', async () => {
+    const a = await pod('pod-a');
+    expect((await a.claims.acquire(CLAIM, META)).held).toBe(true);
     const api = adminKubeConfig().makeApiClient(CoordinationV1Api);
-    const cur = await read();
+    const name = memberLeaseName('pod-a');
+    const cur = await api.readNamespacedLease({ name, namespace: ns.name });
     await api.replaceNamespacedLease({
-      name: 'bind-x',
+      name,
       namespace: ns.name,
       body: { ...cur, spec: { ...cur.spec, holderIdentity: 'intruder' } },
     });
-    expect(await a.tryAcquireOrRenew()).toBe(false);
-    expect(lost).toEqual(['lease taken by intruder']);
-    expect(a.held).toBe(false);
+    await eventually(() => (a.events.length > 0 ? true : undefined), 5_000, 'a fenced');
+    expect(a.events[0]).toBe('pod-a fenced: member lease overwritten');
+    expect(a.claims.held(CLAIM)).toBe(false);
+    // Renewed again from a fresh copy; the claim, still naming A, is taken back by a write.
+    await eventually(() => (a.membership.valid ? true : undefined), 5_000, 'a renews again');
+    const rv = (await leases().read(CLAIM))?.metadata?.resourceVersion;
+    expect((await a.claims.acquire(CLAIM, META)).held).toBe(true);
+    expect((await leases().read(CLAIM))?.metadata?.resourceVersion).not.toBe(rv);
   });
 
   it('refuses a renew deadline that is not shorter than the lease duration', () => {
-    expect(() => lock('pod-a', { leaseDurationMs: 2000, renewDeadlineMs: 2000 })).toThrow(/renewDeadlineMs/);
+    const api = new LeaseApi(adminKubeConfig().makeApiClient(CoordinationV1Api), ns.name);
+    expect(
+      () =>
+        new RenewedLease(api, {
+          name: 'x',
+          holder: 'a',
+          durationMs: 2000,
+          renewDeadlineMs: 2000,
+          labels: {},
+          log,
+        }),
+    ).toThrow(/renewDeadlineMs/);
   });
 });

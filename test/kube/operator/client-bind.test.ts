@@ -1,3 +1,4 @@
+import { shardLeaseName, shardOf } from '../../../src/controller/ownership.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { eventually, kubectl, useNamespace } from '../helpers.js';
@@ -209,7 +210,7 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
     expect(stats()?.maxConcurrent).toBe(1);
   });
 
-  it('delete: session unbound, Lease released, finalizer removed, object gone', async () => {
+  it('delete: session unbound, finalizer removed, object gone (the shard claim stays)', async () => {
     await pod('gw-a');
     await putSecret(core, ns.name, 'carrier1', 'good-pw');
     await custom.createNamespacedCustomObject({
@@ -225,7 +226,9 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
     );
     const coord = (await import('@kubernetes/client-node')).CoordinationV1Api;
     const leases = (await import('../helpers.js')).adminKubeConfig().makeApiClient(coord);
-    const lease = await leases.readNamespacedLease({ name: 'smpp-scb-vf', namespace: ns.name });
+    // The bind runs on its group's shard, whose claim the running pod holds.
+    const shardLease = shardLeaseName(shardOf('vf'));
+    const lease = await leases.readNamespacedLease({ name: shardLease, namespace: ns.name });
     expect(lease.spec?.holderIdentity).toBe('gw-a');
 
     await custom.deleteNamespacedCustomObject({
@@ -240,8 +243,10 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
       'object gone',
     );
     expect(sim.state.binds().systems.find((s) => s.systemId === 'carrier1')?.active).toBe(0);
-    const after = await leases.readNamespacedLease({ name: 'smpp-scb-vf', namespace: ns.name });
-    expect(after.spec?.holderIdentity ?? '').toBe('');
+    // The claim is the shard's, not the bind's: still held, and not rewritten for the delete.
+    const after = await leases.readNamespacedLease({ name: shardLease, namespace: ns.name });
+    expect(after.spec?.holderIdentity).toBe('gw-a');
+    expect(after.metadata?.resourceVersion).toBe(lease.metadata?.resourceVersion);
   });
 
   it('rejects an invalid bind with messages a person understands', async () => {

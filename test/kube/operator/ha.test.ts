@@ -1,9 +1,10 @@
 // Who runs which session: two gateway "pods" (each a real controller + real SMPP sessions)
-// share binds through membership Leases, HRW and per-bind Leases; the SMSC simulator is the
-// witness that no bind is ever held twice at once.
+// share binds through member Leases, HRW and shard claims, the binds of one smscName always
+// together; the SMSC simulator is the witness that no bind is ever held twice at once.
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { preferredOwner } from '../../../src/kube/hrw.js';
+import { shardKey, shardLeaseName, shardOf } from '../../../src/controller/ownership.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { startApiserver, startControlPlane, stopApiserver, stopControlPlane } from '../control-plane.js';
 import { adminKubeConfig, eventually, useNamespace } from '../helpers.js';
@@ -11,6 +12,10 @@ import { apis, clientBind, ensureCrds, GV, putSecret, startPod, type BindView, t
 
 const N = 20;
 const LEASE_MS = 4000;
+/** two binds per smscName: they must always run on the same pod */
+const group = (i: number): string => `grp${i % 10}`;
+const placed = (i: number, pods: string[]): string | undefined =>
+  preferredOwner(shardKey(shardOf(group(i))), pods);
 
 describe('client binds across gateway pods', () => {
   const ns = useNamespace('ha');
@@ -51,6 +56,7 @@ describe('client binds across gateway pods', () => {
           plural: 'smppclientbinds',
           namespace: ns.name,
           body: clientBind(ns.name, `b${i}`, {
+            smscName: group(i),
             host: '127.0.0.1',
             port: sim.smppPort,
             systemId: `sys${i}`,
@@ -80,7 +86,12 @@ describe('client binds across gateway pods', () => {
         const items = await listBinds();
         if (items.length !== N) return undefined;
         const counts: Record<string, number> = {};
+        const podOfGroup = new Map<string, string>();
         for (const b of items) {
+          const g = group(Number(b.metadata.name.slice(1)));
+          const at = b.status?.gatewayPod ?? '';
+          if (podOfGroup.has(g)) expect(at, `${b.metadata.name} runs with its group`).toBe(podOfGroup.get(g));
+          podOfGroup.set(g, at);
           if (b.status?.phase !== 'Bound' || !on.includes(b.status.gatewayPod ?? '')) return undefined;
           counts[b.status.gatewayPod ?? ''] = (counts[b.status.gatewayPod ?? ''] ?? 0) + 1;
         }
@@ -97,7 +108,7 @@ describe('client binds across gateway pods', () => {
     for (const s of sim.state.binds().systems) expect(s.maxConcurrent, s.systemId).toBeLessThanOrEqual(1);
   }
 
-  it('two pods share 20 binds evenly, each bound once; a killed pod’s binds move to the other', async () => {
+  it('two pods share 20 binds by group, each bound once; a killed pod’s groups move to the other', async () => {
     const a = await pod('gw-a');
     const b = await pod('gw-b');
     await eventually(
@@ -107,10 +118,9 @@ describe('client binds across gateway pods', () => {
     );
     await createBinds();
     const counts = await allBoundOn(['gw-a', 'gw-b'], 30_000);
-    // Exactly the rendezvous placement, which spreads evenly (a split worse than 4/16 has a
-    // probability of about 0.3% for 20 random names).
-    const onA = Array.from({ length: N }, (_, i) => `b${i}`).filter(
-      (n) => preferredOwner(`${ns.name}/${n}`, ['gw-a', 'gw-b']) === 'gw-a',
+    // Exactly the rendezvous placement of the groups' shards (6 binds on one pod, 14 on the other).
+    const onA = Array.from({ length: N }, (_, i) => i).filter(
+      (i) => placed(i, ['gw-a', 'gw-b']) === 'gw-a',
     ).length;
     expect(counts['gw-a'] ?? 0).toBe(onA);
     expect(counts['gw-b'] ?? 0).toBe(N - onA);
@@ -135,8 +145,7 @@ describe('client binds across gateway pods', () => {
     const before = new Map((await listBinds()).map((x) => [x.metadata.name, x.status?.gatewayPod]));
     await pod('gw-b');
     // Settled when every bind is Bound on its rendezvous-preferred pod.
-    const expected = (name: string): string | undefined =>
-      preferredOwner(`${ns.name}/${name}`, ['gw-a', 'gw-b']);
+    const expected = (name: string): string | undefined => placed(Number(name.slice(1)), ['gw-a', 'gw-b']);
     const after = await eventually(
       async () => {
         const items = await listBinds();
@@ -243,7 +252,7 @@ describe('API server outage', () => {
       expect(await phase('keep')).toBe('Bound');
       const lease = await kc
         .makeApiClient(CoordinationV1Api)
-        .readNamespacedLease({ name: 'smpp-scb-keep', namespace: ns });
+        .readNamespacedLease({ name: shardLeaseName(shardOf('keep')), namespace: ns });
       expect(lease.spec?.holderIdentity).toBe('gw-a');
     } finally {
       await p?.stop();

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { bindLeaseName, decideOwnership, MembershipView } from '../../../src/controller/ownership.js';
+import { preferredOwner } from '../../../src/kube/hrw.js';
+import {
+  decideOwnership,
+  MembershipView,
+  memberLeaseName,
+  pollerLeaseName,
+  SHARDS,
+  shardKey,
+  shardLeaseName,
+  shardOf,
+} from '../../../src/controller/ownership.js';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 describe('decideOwnership', () => {
   it('acquires when preferred, releases when not, holds without a live view', () => {
@@ -14,50 +26,98 @@ describe('decideOwnership', () => {
   });
 });
 
+describe('shards', () => {
+  it('puts one smscName in one shard, whatever the bind or namespace', () => {
+    expect(shardOf('vodafone_uk')).toBe(shardOf('vodafone_uk'));
+    const s = shardOf('vodafone_uk');
+    expect(s).toBeGreaterThanOrEqual(0);
+    expect(s).toBeLessThan(SHARDS);
+  });
+
+  it('spreads 1,000 groups over the shards, and the shards evenly over pods', () => {
+    const perShard = new Array<number>(SHARDS).fill(0);
+    for (let i = 0; i < 1000; i++) perShard[shardOf(`carrier_${i}`)]!++;
+    expect(Math.min(...perShard)).toBeGreaterThan(0);
+    expect(Math.max(...perShard)).toBeLessThan(40); // mean 15.6
+    for (const pods of [
+      ['gw-a', 'gw-b'],
+      ['gw-a', 'gw-b', 'gw-c'],
+    ]) {
+      const n: Record<string, number> = {};
+      for (let i = 0; i < SHARDS; i++) {
+        const p = preferredOwner(shardKey(i), pods) as string;
+        n[p] = (n[p] ?? 0) + 1;
+      }
+      for (const p of pods) expect(n[p], p).toBeGreaterThan((SHARDS / pods.length) * 0.6);
+    }
+  });
+
+  it('moves only the shards a new pod wins when it joins (~1/n)', () => {
+    let moved = 0;
+    for (let i = 0; i < SHARDS; i++) {
+      const before = preferredOwner(shardKey(i), ['gw-a', 'gw-b']);
+      const after = preferredOwner(shardKey(i), ['gw-a', 'gw-b', 'gw-c']);
+      if (before !== after) {
+        moved++;
+        expect(after).toBe('gw-c');
+      }
+    }
+    expect(moved).toBeGreaterThan(SHARDS / 6);
+    expect(moved).toBeLessThan(SHARDS / 2);
+  });
+
+  it('names every claim Lease validly and distinctly', () => {
+    expect(shardLeaseName(7)).toBe('smpp-shard-07');
+    const names = ['partner_acme', 'Partner_Acme', 'x'.repeat(300), '__', 'a.b-c'].map(pollerLeaseName);
+    for (const n of names) {
+      expect(n).toMatch(DNS_SUBDOMAIN);
+      expect(n.length).toBeLessThanOrEqual(253);
+    }
+    expect(new Set(names).size).toBe(names.length);
+    expect(memberLeaseName('gw-a')).toBe('smpp-operator-member-gw-a');
+    expect(memberLeaseName('p'.repeat(300)).length).toBeLessThanOrEqual(253);
+  });
+});
+
 describe('MembershipView', () => {
+  const sight = (holder: string, renewTime: string, wall: number, durationMs = 5_000) => ({
+    holder,
+    renewTime,
+    renewedAtWall: wall,
+    durationMs,
+  });
+
   it('counts a pod live while its Lease keeps being renewed, and drops it after one duration', () => {
     const v = new MembershipView(0);
-    v.observe({ holder: 'a', renewedAt: 1_000, durationMs: 5_000 }, 1_000);
-    v.observe({ holder: 'b', renewedAt: 1_000, durationMs: 5_000 }, 1_000);
+    v.observe(sight('a', 't1', 1_000), 1_000, 1_000);
+    v.observe(sight('b', 't1', 1_000), 1_000, 1_000);
     expect(v.live(2_000)).toEqual(['a', 'b']);
-    v.observe({ holder: 'a', renewedAt: 5_000, durationMs: 5_000 }, 5_000);
+    v.observe(sight('a', 't2', 5_000), 5_000, 5_000);
+    v.observe(sight('b', 't1', 1_000), 5_000, 5_000);
     expect(v.live(7_000)).toEqual(['a']);
-    v.forget('a');
+    v.forget('a', 7_000);
     expect(v.live(7_000)).toEqual([]);
   });
 
   it('does not count a long-dead Lease as live when first seen', () => {
     const v = new MembershipView(1_000);
-    v.observe({ holder: 'old', renewedAt: 0, durationMs: 5_000 }, 3_600_000);
-    expect(v.live(3_600_000)).toEqual([]);
+    v.observe(sight('old', 't0', 0), 10, 3_600_000);
+    expect(v.live(10)).toEqual([]);
   });
 
-  it('keeps a pod whose clock runs behind live while it renews', () => {
+  it('times silence from our own first sighting, never from the writer’s clock', () => {
     const v = new MembershipView(1_000);
-    // Its renewTime is an hour in the past by our clock, but it keeps changing.
-    v.observe({ holder: 'slow', renewedAt: 10_000, durationMs: 5_000 }, 3_600_000);
-    v.observe({ holder: 'slow', renewedAt: 12_000, durationMs: 5_000 }, 3_602_000);
-    expect(v.live(3_603_000)).toEqual(['slow']);
-    v.observe({ holder: 'slow', renewedAt: 14_000, durationMs: 5_000 }, 3_604_000);
-    expect(v.live(3_608_000)).toEqual(['slow']);
-    expect(v.live(3_609_500)).toEqual([]);
-  });
-
-  it('does not trust a renewTime from a fast clock that never moves', () => {
-    const v = new MembershipView(0);
-    // The holder's clock runs an hour ahead; its renewTime looks fresh by server time forever.
-    v.observe({ holder: 'skewed', renewedAt: 3_600_000, durationMs: 5_000 }, 0);
-    expect(v.live(1_000)).toEqual(['skewed']);
-    expect(v.live(6_000)).toEqual([]);
-  });
-});
-
-describe('bindLeaseName', () => {
-  it('stays a valid name for any bind name and keeps long names distinct', () => {
-    expect(bindLeaseName('vodafone')).toBe('smpp-scb-vodafone');
-    const long1 = bindLeaseName('x'.repeat(250) + 'a');
-    const long2 = bindLeaseName('x'.repeat(250) + 'b');
-    expect(long1.length).toBeLessThanOrEqual(253);
-    expect(long1).not.toBe(long2);
+    // Written an hour "ago" by a skewed clock: silence still starts when we first see it.
+    v.observe(sight('skewed', 't0', 0), 100, 3_600_000);
+    expect(v.silence('skewed', 100)).toEqual({ since: 100, renewTime: 't0' });
+    v.observe(sight('skewed', 't0', 0), 5_000, 3_605_000);
+    expect(v.silence('skewed', 5_000).since).toBe(100);
+    v.observe(sight('skewed', 't1', 1), 6_000, 3_606_000);
+    expect(v.silence('skewed', 6_000)).toEqual({ since: 6_000, renewTime: 't1' });
+    // Gone from the list: absent from then on; never seen at all: silent from the first question.
+    v.forget('skewed', 7_000);
+    expect(v.silence('skewed', 9_000)).toEqual({ since: 7_000, renewTime: undefined });
+    expect(v.silence('stranger', 9_000)).toEqual({ since: 9_000, renewTime: undefined });
+    expect(v.silence('stranger', 20_000).since).toBe(9_000);
   });
 });

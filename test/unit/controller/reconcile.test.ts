@@ -23,8 +23,9 @@ import { Reconciler, type ReconcileDeps } from '../../../src/controller/reconcil
 // real API server and Gateway in test/kube/operator.
 function world(self = 'pod-a') {
   const secrets = new Map<string, V1Secret>();
-  const held = new Set<string>();
-  const otherHolders = new Map<string, string>();
+  /** smscNames whose shard another pod holds */
+  const elsewhere = new Set<string>();
+  let prefers = true;
   const clients = new Map<string, ResolvedClientBind>();
   const servers = new Map<string, ResolvedServerBind>();
   const runtime = new Map<string, RuntimeStatus>();
@@ -39,16 +40,9 @@ function world(self = 'pod-a') {
     secrets: (ns, name) => secrets.get(`${ns}/${name}`),
     livePods: () => live,
     preferredOwner: (key) => preferred(key),
-    leases: {
-      holding: (key) => held.has(key),
-      acquire: async (key) => {
-        if (otherHolders.has(key)) return false;
-        held.add(key);
-        return true;
-      },
-      release: async (key) => {
-        held.delete(key);
-      },
+    groups: {
+      runs: (smsc) => !elsewhere.has(smsc),
+      prefers: () => prefers,
     },
     runtime: {
       setClient: (key, b) => {
@@ -88,8 +82,8 @@ function world(self = 'pod-a') {
     deps,
     reconciler: new Reconciler(deps),
     secrets,
-    held,
-    otherHolders,
+    elsewhere,
+    setPrefers: (v: boolean) => (prefers = v),
     clients,
     servers,
     runtime,
@@ -124,12 +118,11 @@ function bind(name = 'vf', spec: Partial<ClientBindSpecInput> = {}): SmppClientB
 }
 
 describe('Reconciler client binds', () => {
-  it('takes the Lease, adds the finalizer, runs the session and reports it', async () => {
+  it('runs a bind whose shard it holds: finalizer, session, status', async () => {
     const w = world();
     w.secret('ns', 'creds', 'pw1');
     const obj = bind();
     expect(await w.reconciler.reconcileClient('ns/vf', obj)).toEqual({});
-    expect(w.held.has('ns/vf')).toBe(true);
     expect(w.finalizerOps).toEqual(['add vf']);
     expect(w.clients.get('ns/vf')?.password).toBe('pw1');
     expect(obj.status?.phase).toBe('Pending');
@@ -158,26 +151,45 @@ describe('Reconciler client binds', () => {
     expect(w.writes.map((x) => x.status.phase)).toEqual(['Bound']);
   });
 
-  it('waits while another pod holds the Lease and does not run the session', async () => {
+  it('does not run a bind whose group another pod runs, nor write its status', async () => {
     const w = world();
     w.secret('ns', 'creds', 'pw');
-    w.otherHolders.set('ns/vf', 'pod-b');
+    w.elsewhere.add('vf');
     const action = await w.reconciler.reconcileClient('ns/vf', bind());
-    expect(action.requeueAfterMs).toBe(500);
+    expect(action).toEqual({});
     expect(w.clients.size).toBe(0);
     expect(w.writes).toHaveLength(0);
+    expect(w.finalizerOps).toHaveLength(0);
   });
 
-  it('hands a bind to its new preferred pod: stops, then releases', async () => {
+  it('groups by smscName, not by bind name: binds of one smscName run or stop together', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    const a = bind('tx', { smscName: 'carrier_x', bindType: 'transmitter' });
+    const b = bind('rx', { smscName: 'carrier_x', bindType: 'receiver' });
+    const c = bind('carrier_x'); // smscName defaults to the name: same group
+    for (const [k, o] of [
+      ['ns/tx', a],
+      ['ns/rx', b],
+      ['ns/carrier_x', c],
+    ] as const)
+      await w.reconciler.reconcileClient(k, o);
+    expect([...w.clients.keys()].sort()).toEqual(['ns/carrier_x', 'ns/rx', 'ns/tx']);
+    w.elsewhere.add('carrier_x');
+    await w.reconciler.reconcileClient('ns/tx', a);
+    await w.reconciler.reconcileClient('ns/rx', b);
+    await w.reconciler.reconcileClient('ns/carrier_x', c);
+    expect(w.clients.size).toBe(0);
+  });
+
+  it('stops a bind once its shard is no longer held here', async () => {
     const w = world();
     w.secret('ns', 'creds', 'pw');
     const obj = bind();
     await w.reconciler.reconcileClient('ns/vf', obj);
-    expect(w.held.has('ns/vf')).toBe(true);
-    w.setLive(['pod-a', 'pod-b']);
-    w.setPreferred(() => 'pod-b');
+    expect(w.clients.size).toBe(1);
+    w.elsewhere.add('vf');
     await w.reconciler.reconcileClient('ns/vf', obj);
-    expect(w.held.has('ns/vf')).toBe(false);
     expect(w.clients.size).toBe(0);
   });
 
@@ -206,17 +218,16 @@ describe('Reconciler client binds', () => {
     expect(w.events).toContain('Normal SecretRotated');
   });
 
-  it('suspends: session removed, Lease kept, phase Suspended', async () => {
+  it('suspends: session removed, phase Suspended', async () => {
     const w = world();
     w.secret('ns', 'creds', 'pw');
     const obj = bind('vf', { suspend: true });
     await w.reconciler.reconcileClient('ns/vf', obj);
     expect(w.clients.size).toBe(0);
-    expect(w.held.has('ns/vf')).toBe(true);
     expect(obj.status).toMatchObject({ phase: 'Suspended' });
   });
 
-  it('on delete: unbinds, releases the Lease, removes the finalizer', async () => {
+  it('on delete: unbinds, removes the finalizer once', async () => {
     const w = world();
     w.secret('ns', 'creds', 'pw');
     const obj = bind();
@@ -224,22 +235,23 @@ describe('Reconciler client binds', () => {
     obj.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
     await w.reconciler.reconcileClient('ns/vf', obj);
     expect(w.clients.size).toBe(0);
-    expect(w.held.size).toBe(0);
     expect(w.finalizerOps).toEqual(['add vf', 'remove vf']);
-    // A stale cached copy (finalizer still listed) must not take the Lease again.
+    // A stale cached copy (finalizer still listed) must not remove it again or run anything.
     await w.reconciler.reconcileClient('ns/vf', obj);
-    expect(w.held.size).toBe(0);
+    expect(w.clients.size).toBe(0);
     expect(w.finalizerOps).toEqual(['add vf', 'remove vf']);
   });
 
-  it('on delete with the Lease held elsewhere: leaves cleanup to the holder', async () => {
+  it('on delete with the shard held elsewhere: leaves cleanup to the holder', async () => {
     const w = world();
     const obj = bind();
     obj.metadata.finalizers = [FINALIZER];
     obj.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
-    w.otherHolders.set('ns/vf', 'pod-b');
-    const action = await w.reconciler.reconcileClient('ns/vf', obj);
-    expect(action.requeueAfterMs).toBe(500);
+    w.elsewhere.add('vf');
+    // Preferred but not holding yet: look again soon.
+    expect((await w.reconciler.reconcileClient('ns/vf', obj)).requeueAfterMs).toBe(500);
+    w.setPrefers(false);
+    expect(await w.reconciler.reconcileClient('ns/vf', obj)).toEqual({});
     expect(w.finalizerOps).toEqual([]);
   });
 });
