@@ -44,11 +44,11 @@ export type SmppBind = SmppClientBind | SmppServerBind;
 const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Bind names end up in derived names (the per-bind Lease "smpp-scb-<name>", label values), which
- * a 253-character object name would overflow; the CRD enforces the same limit with CEL.
+ * Bind names appear in metric labels, logs and the console, and a DNS-label length keeps room for
+ * names derived from them; the CRD enforces the same limit with CEL.
  */
 export const BIND_NAME_MAX_LENGTH = 63;
-export const BIND_NAME_MESSAGE = `must be at most ${BIND_NAME_MAX_LENGTH} characters (it names the bind's Lease)`;
+export const BIND_NAME_MESSAGE = `must be at most ${BIND_NAME_MAX_LENGTH} characters`;
 
 /** metadata of a manifest: unknown fields (managedFields, ...) are dropped, as standalone mode ignores them. */
 export const objectMetaSchema = z.object({
