@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(
   libnet-smpp-perl # third-party SMPP client/server (compatibility tests)
+  openjdk-17-jdk-headless # java/javac for the jSMPP compatibility ESME (hack/jsmpp.sh)
+  maven            # fetches jSMPP from Maven Central (hack/jsmpp.sh)
   kannel           # third-party SMS gateway (benchmark baseline)
   prometheus       # promtool for the PrometheusRule
   lua5.1           # runs the Argo CD health checks (hack/argocd-health-check.ts; Argo CD's Lua is 5.1)

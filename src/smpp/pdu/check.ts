@@ -77,7 +77,10 @@ function addressProblem(b: Buffer, from: number, to: number, ton: number, npi: n
 class Scan {
   at = HEADER;
   refusal: Refusal | null = null;
-  constructor(readonly b: Buffer) {}
+  readonly b: Buffer;
+  constructor(b: Buffer) {
+    this.b = b;
+  }
 
   /** Reads `n` octets of fixed fields; false (refusal set) when the PDU ends first. */
   octets(n: number, field: string): boolean {
