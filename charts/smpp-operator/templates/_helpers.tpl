@@ -96,3 +96,7 @@ redis://{{ include "smpp-operator.redisName" . }}.{{ .Release.Namespace }}.svc:6
 {{ .Values.receiptStore.redis.url }}
 {{- end }}
 {{- end }}
+
+{{- define "smpp-operator.consoleServiceName" -}}
+{{- printf "%s-console" (include "smpp-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}

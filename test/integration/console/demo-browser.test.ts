@@ -20,7 +20,9 @@ interface PageElement {
 }
 declare const document: {
   querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { scrollLeft: number }[];
   getElementById(id: string): PageElement | null;
+  activeElement: { blur(): void } | null;
   body: object;
 };
 declare const window: { marker?: number };
@@ -250,6 +252,11 @@ describe('console of the demo, in Chromium', () => {
 
     // The screenshot README shows (written to docs/ when SMPP_UPDATE_SCREENSHOTS=1).
     await page.waitForFunction(() => document.getElementById('message')?.textContent !== '');
+    await page.setViewportSize({ width: 1600, height: 760 });
+    await page.evaluate(() => {
+      for (const el of document.querySelectorAll('.scroll')) el.scrollLeft = 0;
+      document.activeElement?.blur();
+    });
     const shots = join(process.cwd(), '.cache', 'screenshots');
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: join(shots, 'console-demo.png'), fullPage: true });
