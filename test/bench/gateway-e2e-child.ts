@@ -8,6 +8,7 @@ import { CoreClient } from '../../src/core/index.js';
 import { Gateway } from '../../src/gateway/index.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
+import { createReceiptStore } from '../../src/receipt-store/index.js';
 
 function flag(args: string[], name: string, fallback?: string): string {
   const i = args.indexOf(`--${name}`);
@@ -35,13 +36,22 @@ async function main(args: string[]): Promise<void> {
     SMPP_POLL_INTERVAL: '10',
     CORE_CONNECTIONS: connections,
     CORE_TIMEOUT_MS: '10000',
+    // --redis URL: the Redis receipt store (test/bench/receipt-store.ts compares it with memory).
+    ...(args.includes('--redis')
+      ? {
+          RECEIPT_STORE: 'redis',
+          REDIS_URL: flag(args, 'redis'),
+          REDIS_KEY_PREFIX: flag(args, 'redis-prefix', 'bench:'),
+        }
+      : {}),
   });
   const core = new CoreClient(
     { baseUrl: coreUrl, timeoutMs: config.coreTimeoutMs, connections: config.coreConnections },
     log,
     metrics,
   );
-  const gateway = new Gateway({ config, core, metrics, log, listen: false });
+  const receiptStore = createReceiptStore({ config, metrics, log });
+  const gateway = new Gateway({ config, core, metrics, log, listen: false, receiptStore });
   await gateway.start();
   const spec = clientBindSpecSchema.parse({
     host: '127.0.0.1',
@@ -72,7 +82,11 @@ async function main(args: string[]): Promise<void> {
   };
   print({ event: 'bound' });
   process.on('SIGUSR2', () => {
-    void metrics.coreApiDuration.get().then((h) => {
+    void Promise.all([
+      metrics.coreApiDuration.get(),
+      metrics.receiptStoreOps.get(),
+      metrics.receiptStoreLost.get(),
+    ]).then(([h, ops, lost]) => {
       let seconds = 0;
       let requests = 0;
       for (const v of h.values) {
@@ -88,6 +102,8 @@ async function main(args: string[]): Promise<void> {
         // Event-loop utilisation since start: the share of time the main thread was busy.
         elu: performance.eventLoopUtilization(),
         accounting: gateway.accounting(),
+        storeRoundTrips: ops.values.filter((v) => v.labels.op === 'write').reduce((n, v) => n + v.value, 0),
+        storeLost: lost.values.reduce((n, v) => n + v.value, 0),
       });
     });
   });

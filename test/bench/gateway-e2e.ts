@@ -46,6 +46,10 @@ export interface GatewayE2eResult {
   polledPerMsg: number;
   /** Share of the measured time the gateway's main thread was busy (event-loop utilisation). */
   gatewayLoopBusy: number;
+  /** Receipt store write round trips (pipelines) per message while measuring (0 for memory). */
+  storeRoundTripsPerMsg: number;
+  /** Receipt store entries counted lost over the whole run. */
+  storeLost: number;
 }
 
 interface ChildReport {
@@ -55,6 +59,8 @@ interface ChildReport {
   coreRequests: number;
   accounting: { taken: number; sent: number; returned: number; failed: number; released: number };
   elu: EventLoopUtilization;
+  storeRoundTrips: number;
+  storeLost: number;
 }
 
 function lines(proc: ManagedProcess): { next(event: string, timeoutMs: number): Promise<ChildReport> } {
@@ -129,6 +135,9 @@ export async function runGatewayE2e(opts: {
   pollLimit: number;
   warmup?: number;
   timeoutMs?: number;
+  /** The gateway's receipt store on this Redis (default: memory). */
+  redisUrl?: string;
+  redisPrefix?: string;
 }): Promise<GatewayE2eResult> {
   const warmup = opts.warmup ?? 1000;
   const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
@@ -165,6 +174,9 @@ export async function runGatewayE2e(opts: {
       String(sink.smppPort),
       '--window',
       String(opts.window),
+      ...(opts.redisUrl !== undefined
+        ? ['--redis', opts.redisUrl, '--redis-prefix', opts.redisPrefix ?? 'bench:']
+        : []),
     ]);
     procs.push(gw);
     const out = lines(gw);
@@ -209,6 +221,8 @@ export async function runGatewayE2e(opts: {
       duplicates: stats.duplicateSends,
       polledPerMsg: (stats.refetches + stats.sent) / Math.max(1, stats.sent),
       gatewayLoopBusy: performance.eventLoopUtilization(r1.elu, r0.elu).utilization,
+      storeRoundTripsPerMsg: (r1.storeRoundTrips - r0.storeRoundTrips) / n,
+      storeLost: r1.storeLost,
     };
   } finally {
     for (const p of procs.reverse()) await p.stop();

@@ -14,6 +14,8 @@ export interface TestRedis {
   port: number;
   url: string;
   dir: string;
+  /** The running server's process id (benchmarks read its CPU time). */
+  pid(): number | undefined;
   /** A plain client for assertions (not the store's). */
   admin(): Redis;
   /** SIGTERM and wait for exit (Redis writes its AOF out first). */
@@ -113,6 +115,7 @@ export async function startRedis(opts: { password?: string; extraArgs?: string[]
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
+    pid: () => proc?.pid,
     admin() {
       const c = new Redis({
         port,
