@@ -163,13 +163,15 @@ for (const w of WINDOWS) {
   }
   const bestB = Math.max(...b.map((r) => r.rate));
   const bestO = Math.max(...o.map((r) => r.rate));
-  const rateRatio = median(o.map((r, i) => r.rate / (b[i] as Run).rate));
+  const ratios = o.map((r, i) => r.rate / (b[i] as Run).rate);
+  const rateRatio = median(ratios);
   const cpuB = median(b.map((r) => r.cpuUs));
   const cpuO = median(o.map((r) => r.cpuUs));
   console.log(
     `window ${String(w).padStart(4)}: bare smpp best ${bestB.toFixed(0).padStart(6)} msg/s, ${cpuB.toFixed(1)} µs CPU/msg | ` +
       `ClientSession best ${bestO.toFixed(0).padStart(6)} msg/s, ${cpuO.toFixed(1)} µs CPU/msg | ` +
-      `ratio: rate (median of rounds) ${rateRatio.toFixed(2)}, CPU-efficiency ${(cpuB / cpuO).toFixed(2)}`,
+      `ratio: rate (median of rounds) ${rateRatio.toFixed(2)} (range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}), ` +
+      `CPU-efficiency ${(cpuB / cpuO).toFixed(2)}`,
   );
 }
 server.close();

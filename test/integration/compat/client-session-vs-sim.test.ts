@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/log.js';
 import { ClientSession, type ClientSessionOptions } from '../../../src/smpp/client-session.js';
 import { SmppStatusError, SmppTimeoutError } from '../../../src/smpp/errors.js';
 import { startSmscSim, type RunningSmscSim, type StartSmscSimOptions } from '../../../src/sim/index.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const log = createLogger({ level: 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -50,12 +51,8 @@ function next<T>(emitter: ClientSession, event: string, timeoutMs = 10_000): Pro
   });
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return waitFor(check, timeoutMs);
 }
 
 describe('ClientSession against smsc-sim', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { SmppListener, type ServerBindEntry } from '../../../src/smpp/server-listener.js';
 import { kannelInstalled, startKannelEsme, type KannelEsme } from './kannel.js';
+import { poll } from '../../helpers/wait.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -34,14 +35,8 @@ const submits: PDU[] = [];
 const hits: URL[] = [];
 let nextId = 4200;
 
-async function until<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function until<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  return poll(check, { timeoutMs, intervalMs: 25 });
 }
 
 beforeAll(async () => {

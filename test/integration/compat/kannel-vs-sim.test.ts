@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { kannelInstalled, startKannelEsme, type KannelEsme } from './kannel.js';
+import { poll } from '../../helpers/wait.js';
 
 const log = createLogger({ level: 'silent' });
 let sim: RunningSmscSim;
@@ -16,14 +17,8 @@ let http: Server;
 let httpPort = 0;
 const hits: URL[] = [];
 
-async function until<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function until<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  return poll(check, { timeoutMs, intervalMs: 25 });
 }
 
 beforeAll(async () => {

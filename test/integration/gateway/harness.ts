@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../../../src/log.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import type { ReceiptStore } from '../../../src/receipt-store/index.js';
 import { startSmscSim, type RunningSmscSim, type StartSmscSimOptions } from '../../../src/sim/index.js';
+import { poll } from '../../helpers/wait.js';
 
 export const CARRIER_PASSWORD = 'Car-9f3k';
 export const PARTNER_PASSWORD = 'Prt-7q2w';
@@ -155,18 +156,12 @@ export function serverBind(name = 'partner1', spec: Partial<ServerBindSpecInput>
   };
 }
 
-export async function until<T>(
+export function until<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return poll(probe, { what, timeoutMs, intervalMs: 20 });
 }
 
 export function enqueue(

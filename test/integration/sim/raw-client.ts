@@ -1,6 +1,7 @@
 // A bare `smpp` package client for driving the simulator in tests: no engine of ours in between.
 import { once } from 'node:events';
 import smpp, { type PDU, type PduOptions, type Session } from 'smpp';
+import { poll } from '../../helpers/wait.js';
 
 export interface RawClient {
   session: Session;
@@ -91,15 +92,9 @@ export async function http<T = unknown>(
 }
 
 /** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(
+export function eventually<T>(
   check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return poll(check, { timeoutMs, intervalMs: 20 });
 }

@@ -91,17 +91,7 @@ export class Peer {
   }
 }
 
-export function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+export { waitFor } from '../../helpers/wait.js';
 
 export function once<T = unknown>(
   emitter: NodeJS.EventEmitter,
