@@ -155,11 +155,15 @@ for (const t of ['client-table', 'server-table']) $(t).addEventListener('click',
 
 live({
   snapshot(s) {
-    remove([...rows.keys()].filter((k) => !s.binds.some((b) => b.key === k)));
+    // Marks for test/bench/console-render.ts (when the data came, when the table was built).
+    performance.mark('console:snapshot');
+    const keep = new Set(s.binds.map((b) => b.key));
+    remove([...rows.keys()].filter((k) => !keep.has(k)));
     setMeta(s.meta);
     upsert(s.binds);
     renderTotals(document, rows.values(), meta);
     document.body.dataset.ready = 'true';
+    performance.mark('console:rendered');
   },
   update(u) {
     remove(u.remove);
