@@ -54,7 +54,16 @@ export interface RedisReceiptStoreOptions {
 type Op = 'write' | 'lookup' | 'part' | 'partner';
 
 type Write =
-  | { kind: 'ids'; scope: string; coreId: string; ids: string[]; parts: number; done?: () => void }
+  | {
+      kind: 'ids';
+      scope: string;
+      coreId: string;
+      ids: string[];
+      /** canonical() of each id: the key part. */
+      canon: string[];
+      parts: number;
+      done?: () => void;
+    }
   | { kind: 'partner'; e: QueuedReceipt; max: number; done: (evicted: QueuedReceipt[]) => void };
 
 interface Recent {
@@ -229,9 +238,11 @@ export class RedisReceiptStore implements ReceiptStore {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private buffer: Write[] = [];
-  private readonly recent = new Map<string, Recent>();
-  /** Ids recorded here and not yet in Redis (at most maxBuffered entries' worth). */
-  private readonly unwritten = new Map<string, Recent>();
+  /**
+   * Ids recorded here, in record order: every one not yet in Redis, and the last recentMax
+   * written ones (one map, so the submit path pays one insertion per id).
+   */
+  private readonly local = new Map<string, Recent>();
   /** Groups of long messages not yet written: a part's receipt waits for its group. */
   private readonly unwrittenGroups = new Map<string, Promise<void>>();
   private flushing = false;
@@ -345,13 +356,16 @@ export class RedisReceiptStore implements ReceiptStore {
     if (ids.length === 0 || this.closed) return;
     const parts = carrierIds.length;
     const now = Date.now();
-    for (const id of ids) {
-      const key = `${scope}\u0000${canonical(id)}`;
-      const r = { coreId, parts, at: now };
-      this.remember(key, r);
-      this.unwritten.set(key, r);
+    const canon = ids.map(canonical);
+    const r: Recent = { coreId, parts, at: now };
+    for (const c of canon) this.local.set(`${scope}\u0000${c}`, r);
+    const cap = this.recentMax + this.maxBuffered;
+    while (this.local.size > cap) {
+      const oldest = this.local.keys().next().value;
+      if (oldest === undefined) break;
+      this.local.delete(oldest);
     }
-    const w: Write = { kind: 'ids', scope, coreId, ids, parts };
+    const w: Write = { kind: 'ids', scope, coreId, ids, canon, parts };
     if (parts > 1) {
       const key = `${scope}\u0000${coreId}`;
       this.unwrittenGroups.set(
@@ -367,21 +381,11 @@ export class RedisReceiptStore implements ReceiptStore {
     this.push(w);
   }
 
-  private remember(key: string, r: Recent): void {
-    if (this.recentMax === 0) return;
-    this.recent.delete(key);
-    this.recent.set(key, r);
-    if (this.recent.size > this.recentMax) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
-  }
-
   peek(scope: string, carrierId: string): CarrierIdRecord | undefined {
     const now = Date.now();
     for (const v of variants(carrierId)) {
       const k = `${scope}\u0000${v}`;
-      const r = this.recent.get(k) ?? this.unwritten.get(k);
+      const r = this.local.get(k);
       if (r && now - r.at < this.ttlMs) return { coreId: r.coreId, parts: r.parts, key: v };
     }
     return undefined;
@@ -463,10 +467,11 @@ export class RedisReceiptStore implements ReceiptStore {
   /** The entry is in Redis now (or lost): other pods answer for it. */
   private settled(w: Write): void {
     if (w.kind !== 'ids') return;
-    for (const id of w.ids) {
-      const key = `${w.scope}\u0000${canonical(id)}`;
-      if (this.unwritten.get(key)?.coreId === w.coreId) this.unwritten.delete(key);
-    }
+    if (this.recentMax === 0)
+      for (const c of w.canon) {
+        const key = `${w.scope}\u0000${c}`;
+        if (this.local.get(key)?.coreId === w.coreId) this.local.delete(key);
+      }
     w.done?.();
   }
 
@@ -574,8 +579,8 @@ export class RedisReceiptStore implements ReceiptStore {
           const w = batch[i] as Write;
           if (w.kind === 'ids') {
             const value = w.parts > 1 ? `${w.coreId}\n${w.parts}` : w.coreId;
-            for (const id of w.ids) {
-              keys.push(this.idKey(w.scope, canonical(id)));
+            for (const c of w.canon) {
+              keys.push(this.idKey(w.scope, c));
               values.push(value);
             }
             if (w.parts > 1) {
