@@ -307,7 +307,7 @@ export class Gateway extends EventEmitter {
       if (!want.has(key)) {
         this.servers.delete(key);
         this.partnerReceipts?.dropBind(key);
-        this.retire(slot.runner, Promise.resolve(), true);
+        void this.retire(slot.runner, Promise.resolve(), true); // tracked in this.retiring
         this.emitStatus('SmppServerBind', slot.runner.bind, { phase: 'Pending' });
       }
     }
@@ -315,7 +315,7 @@ export class Gateway extends EventEmitter {
       const fp = serverFingerprint(b);
       const slot = this.servers.get(key);
       if (slot && slot.fp === fp) continue;
-      if (slot) this.retire(slot.runner, Promise.resolve(), false);
+      if (slot) void this.retire(slot.runner, Promise.resolve(), false); // tracked in this.retiring
       const runner = new ServerBindRunner({
         bind: b,
         listener: this.listener as SmppListener,
