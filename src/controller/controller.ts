@@ -281,7 +281,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // In a cluster nobody polls for a partner until it holds the poller's claim.
   o.gateway.setServerPollers?.([]);
 
-  const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log);
+  const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log, {
+    minIntervalMs: o.statusMinIntervalMs ?? 1_000,
+  });
   const events = new KubeEventSink(kc, o.podName, log);
 
   const reconciler = new Reconciler({

@@ -1,8 +1,10 @@
 /**
  * Writes of the reconcile layer: finalizers (merge patch with a resourceVersion precondition,
  * so a stale cache can never drop someone else's finalizer), status through src/kube's
- * StatusWriter (status subresource only, skipped when unchanged, recomputed on 409), and Events
- * through src/kube's EventRecorder (aggregated). Conflicts surface as errors; the queue retries.
+ * StatusQueue (status subresource only, skipped when unchanged, parallel but bounded and
+ * coalesced per bind, retried there: the reconcile does not wait for the round trip), and Events
+ * through src/kube's EventRecorder (aggregated). Finalizer conflicts surface as errors; the queue
+ * retries.
  */
 import {
   CoreV1Api,
@@ -13,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { CLIENT_BIND_PLURAL, SERVER_BIND_PLURAL } from '../api/index.js';
 import { EventRecorder } from '../kube/events.js';
+import { StatusQueue, type StatusQueueOptions, type StatusQueueStats } from '../kube/status-queue.js';
 import { StatusWriter, type StatusObject } from '../kube/status-writer.js';
 import type { Logger } from '../log.js';
 import type {
@@ -34,17 +37,34 @@ function plural(kind: BindKind): string {
 
 export class KubeObjectWriter implements ObjectWriter {
   private readonly status: StatusWriter;
+  private readonly queue: StatusQueue;
 
   constructor(
     private readonly api: CustomObjectsApi,
     private readonly gv: { group: string; version: string },
     log: Logger,
+    statusQueue: StatusQueueOptions = {},
   ) {
     this.status = new StatusWriter(api, log);
+    this.queue = new StatusQueue(this.status, log, statusQueue);
   }
 
   get stats(): { writes: number; skipped: number; conflicts: number } {
     return this.status.stats;
+  }
+
+  get statusQueue(): { stats: StatusQueueStats; depth: number; inFlight: number } {
+    return this.queue;
+  }
+
+  /** Resolves once every status submitted so far is written (or given up). */
+  statusIdle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Writes what is still queued, for up to timeoutMs, then takes no more. */
+  closeStatus(timeoutMs: number): Promise<void> {
+    return this.queue.close(timeoutMs);
   }
 
   private async patchFinalizers(
@@ -87,25 +107,41 @@ export class KubeObjectWriter implements ObjectWriter {
     );
   }
 
-  async writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void> {
-    await this.status.update(
-      { ...this.gv, plural: CLIENT_BIND_PLURAL, namespace: obj.metadata.namespace, name: obj.metadata.name },
-      () => status as StatusObject,
-      obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
-    );
+  writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void> {
+    // One writer (the bind's owner) computes it from its view: after a conflict that view is
+    // stale, and the reconcile the change triggers computes a new one (see ConflictPolicy).
+    this.queue.submit({
+      target: {
+        ...this.gv,
+        plural: CLIENT_BIND_PLURAL,
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+      },
+      desired: () => status as StatusObject,
+      current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+      onConflict: 'drop',
+    });
+    return Promise.resolve();
   }
 
-  async writeServerStatus(
+  writeServerStatus(
     obj: SmppServerBind,
     compute: (current: ServerBindStatusShape | undefined) => ServerBindStatusShape,
   ): Promise<void> {
     // Several pods write their own sessions into one list: the writer's resourceVersion
     // precondition and recompute-on-conflict keep every pod's entries.
-    await this.status.update(
-      { ...this.gv, plural: SERVER_BIND_PLURAL, namespace: obj.metadata.namespace, name: obj.metadata.name },
-      (current) => compute(current as ServerBindStatusShape | undefined) as StatusObject,
-      obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
-    );
+    this.queue.submit({
+      target: {
+        ...this.gv,
+        plural: SERVER_BIND_PLURAL,
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+      },
+      desired: (current) => compute(current as ServerBindStatusShape | undefined) as StatusObject,
+      current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+      onConflict: 'recompute',
+    });
+    return Promise.resolve();
   }
 }
 

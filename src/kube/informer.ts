@@ -19,7 +19,7 @@ export interface ResourceRef {
   plural: string;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   resource: ResourceRef;
   /** undefined or empty: all namespaces; otherwise watch only these */
   namespaces?: readonly string[];
@@ -34,6 +34,18 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** list page size; default 500 */
   pageSize?: number;
+  /**
+   * Applied to every object before it is stored (listed or watched). Default: drops
+   * `metadata.managedFields`, which nothing here reads and which is often the larger part of a
+   * small object (at 10,000 binds, megabytes of server-side-apply bookkeeping kept for nothing).
+   */
+  transform?: (obj: T) => T;
+}
+
+/** The default transform: an object without its managedFields. */
+export function dropManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 export interface InformerStats {
@@ -88,6 +100,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
   private readonly maxMs: number;
   private readonly watchTimeoutSeconds: number;
   private readonly pageSize: number;
+  private readonly transform: (obj: T) => T;
   private running: Promise<void>[] = [];
   private stopped = true;
   private syncedEmitted = false;
@@ -96,7 +109,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
 
   constructor(
     private readonly kc: KubeConfig,
-    private readonly opts: InformerOptions,
+    private readonly opts: InformerOptions<T>,
     private readonly log: Logger,
   ) {
     super();
@@ -115,6 +128,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
     this.maxMs = opts.backoff?.maxMs ?? 30_000;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 25;
     this.pageSize = opts.pageSize ?? 500;
+    this.transform = opts.transform ?? dropManagedFields;
+  }
+
+  /** Objects in the store. */
+  get size(): number {
+    return this.store.size;
   }
 
   /** Starts every stream; resolves at once (use waitForSync() for the first full list). */
@@ -251,7 +270,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
       it.apiVersion ??= apiVersion;
       if (kind && !it.kind) it.kind = kind;
     }
-    this.replace(s.namespace, items);
+    this.replace(s.namespace, items.map(this.transform));
     s.rv = rv ?? '';
     if (!s.synced) {
       s.synced = true;
@@ -306,7 +325,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
           case 'ADDED':
           case 'MODIFIED':
             if (!obj.apiVersion) obj.apiVersion = apiVersion;
-            this.upsert(objectKey(obj), obj);
+            this.upsert(objectKey(obj), this.transform(obj));
             s.rv = obj.metadata?.resourceVersion ?? s.rv;
             s.delayMs = 0;
             break;
@@ -316,7 +335,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
             this.store.delete(key);
             s.rv = obj.metadata?.resourceVersion ?? s.rv;
             s.delayMs = 0;
-            this.safeEmit('delete', known ?? obj);
+            this.safeEmit('delete', known ?? this.transform(obj));
             break;
           }
           case 'BOOKMARK':

@@ -31,6 +31,20 @@ export interface StatusResource {
 
 export type WriteOutcome = 'written' | 'unchanged' | 'gone';
 
+/**
+ * After 409 Conflict: 'recompute' re-reads the object and runs `desired` again (a status
+ * several writers merge into); 'drop' gives up and resolves 'conflict' (a status computed from
+ * a view that is now stale: the caller's level-triggered reconcile sees the change and computes
+ * a new one, instead of this writer pushing an old answer onto a newer object).
+ */
+export type ConflictPolicy = 'recompute' | 'drop';
+
+export interface WriteResult {
+  outcome: WriteOutcome | 'conflict';
+  /** the object as the server stored it, after a write */
+  object?: StatusResource;
+}
+
 export interface StatusWriterOptions {
   /** re-read-and-retry rounds after 409 Conflict; default 5 */
   maxConflictRetries?: number;
@@ -89,13 +103,25 @@ export class StatusWriter {
     desired: (current: StatusObject | undefined, obj: StatusResource) => StatusObject,
     current?: StatusResource,
   ): Promise<WriteOutcome> {
+    const r = await this.write(target, desired, current, 'recompute');
+    // 'recompute' never gives up on a conflict without throwing.
+    return r.outcome === 'conflict' ? 'unchanged' : r.outcome;
+  }
+
+  /** As update(), with the conflict policy chosen and the stored object returned after a write. */
+  async write(
+    target: StatusTarget,
+    desired: (current: StatusObject | undefined, obj: StatusResource) => StatusObject,
+    current: StatusResource | undefined,
+    onConflict: ConflictPolicy,
+  ): Promise<WriteResult> {
     let obj = current;
     for (let attempt = 0; ; attempt++) {
       if (!obj) {
         try {
           obj = (await this.api.getNamespacedCustomObjectStatus({ ...target })) as StatusResource;
         } catch (err) {
-          if (httpStatusOf(err) === 404) return 'gone';
+          if (httpStatusOf(err) === 404) return { outcome: 'gone' };
           throw err;
         }
       }
@@ -104,23 +130,25 @@ export class StatusWriter {
       const statusPatch = mergePatchDiff(have, want);
       if (statusPatch === undefined) {
         this.stats.skipped++;
-        return 'unchanged';
+        return { outcome: 'unchanged' };
       }
       try {
-        await this.api.patchNamespacedCustomObjectStatus(
+        const stored = (await this.api.patchNamespacedCustomObjectStatus(
           {
             ...target,
             body: { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: statusPatch },
           },
           mergePatch,
-        );
+        )) as StatusResource | undefined;
         this.stats.writes++;
-        return 'written';
+        return stored ? { outcome: 'written', object: stored } : { outcome: 'written' };
       } catch (err) {
         const code = httpStatusOf(err);
-        if (code === 404) return 'gone';
-        if (code !== 409 || attempt >= this.maxRetries) throw err;
+        if (code === 404) return { outcome: 'gone' };
+        if (code !== 409) throw err;
         this.stats.conflicts++;
+        if (onConflict === 'drop') return { outcome: 'conflict' };
+        if (attempt >= this.maxRetries) throw err;
         this.log.debug(
           { namespace: target.namespace, bind: target.name, attempt },
           'status conflict; re-reading',

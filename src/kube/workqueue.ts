@@ -3,6 +3,10 @@
  * of changes to one object collapses into one reconcile; one key is never processed by two
  * workers at once (a key added while it is being processed runs again right after); failures
  * are retried with per-key exponential backoff; and a handler may ask to run again later.
+ *
+ * Sized for tens of thousands of keys (a resync queues every bind at once): the queue is consumed
+ * from a moving head instead of Array.shift (which copies the array each time), and delayed keys
+ * wait in one min-heap under one timer instead of a timer each.
  */
 import { EventEmitter } from 'node:events';
 
@@ -27,13 +31,18 @@ export class WorkQueue extends EventEmitter {
   private readonly concurrency: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  /** keys waiting to run, in order; `queuedSet` mirrors it for O(1) dedupe */
-  private readonly queue: string[] = [];
+  /** keys waiting to run, in order from `head`; `queuedSet` mirrors it for O(1) dedupe */
+  private queue: string[] = [];
+  private head = 0;
   private readonly queuedSet = new Set<string>();
   private readonly processing = new Set<string>();
   /** keys added while processing: run again when the current run ends */
   private readonly dirty = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** due time of each delayed key; the heap orders them (stale heap entries are skipped) */
+  private readonly delayed = new Map<string, number>();
+  private readonly heap = new DueHeap();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
   private readonly failures = new Map<string, number>();
   private readonly idleWaiters: (() => void)[] = [];
   private running = false;
@@ -77,14 +86,42 @@ export class WorkQueue extends EventEmitter {
     if (this.queuedSet.has(key)) return;
     const at = Date.now() + delayMs;
     const pending = this.delayed.get(key);
-    if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending !== undefined && pending <= at) return;
+    this.delayed.set(key, at);
+    this.heap.push(at, key);
+    // Superseded entries wait in the heap until due; rebuild before they outnumber the live ones.
+    if (this.heap.size > 2 * this.delayed.size + 1024) {
+      this.heap.clear();
+      for (const [k, t] of this.delayed) this.heap.push(t, k);
+    }
+    this.arm();
+  }
+
+  /** One timer, for the earliest delayed key. */
+  private arm(): void {
+    const next = this.heap.peekAt();
+    if (next === undefined || this.shuttingDown) return;
+    if (this.timer && this.timerAt <= next) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - Date.now()));
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    for (;;) {
+      const top = this.heap.peekAt();
+      if (top === undefined || top > now) break;
+      const { at, key } = this.heap.pop() as { at: number; key: string };
+      // Only the entry matching the key's current due time counts; others were superseded.
+      if (this.delayed.get(key) !== at) continue;
       this.delayed.delete(key);
       this.add(key);
-    }, delayMs);
-    timer.unref();
-    this.delayed.set(key, { at, timer });
+    }
+    this.arm();
   }
 
   /** Queues a key after its backoff delay and counts one more failure for it; returns the delay. */
@@ -113,7 +150,7 @@ export class WorkQueue extends EventEmitter {
 
   /** Queued now (not counting delayed keys or keys being processed). */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Keys waiting on a timer (delayed or backing off). */
@@ -127,7 +164,7 @@ export class WorkQueue extends EventEmitter {
 
   /** Resolves when nothing is queued or processing (delayed keys may still be pending). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.processing.size === 0) return Promise.resolve();
+    if (this.length === 0 && this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -135,29 +172,35 @@ export class WorkQueue extends EventEmitter {
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     this.running = false;
-    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.delayed.clear();
-    this.queue.length = 0;
+    this.heap.clear();
+    this.queue = [];
+    this.head = 0;
     this.queuedSet.clear();
     this.dirty.clear();
     await this.idle();
   }
 
   private cancelDelayed(key: string): void {
-    const pending = this.delayed.get(key);
-    if (pending) {
-      clearTimeout(pending.timer);
-      this.delayed.delete(key);
-    }
+    // Its heap entry stays and is skipped when it comes up.
+    this.delayed.delete(key);
   }
 
   private pump(): void {
-    while (this.running && this.processing.size < this.concurrency) {
-      const key = this.queue.shift();
-      if (key === undefined) break;
+    while (this.running && this.processing.size < this.concurrency && this.head < this.queue.length) {
+      const key = this.queue[this.head++] as string;
       this.queuedSet.delete(key);
       this.processing.add(key);
       void this.process(key);
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     this.notifyIdle();
   }
@@ -187,8 +230,70 @@ export class WorkQueue extends EventEmitter {
   }
 
   private notifyIdle(): void {
-    if (this.queue.length > 0 || this.processing.size > 0) return;
+    if (this.length > 0 || this.processing.size > 0) return;
     const waiters = this.idleWaiters.splice(0);
     for (const w of waiters) w();
+  }
+}
+
+/** Binary min-heap of (due time, key). */
+class DueHeap {
+  private ats: number[] = [];
+  private keys: string[] = [];
+
+  get size(): number {
+    return this.ats.length;
+  }
+
+  peekAt(): number | undefined {
+    return this.ats[0];
+  }
+
+  clear(): void {
+    this.ats = [];
+    this.keys = [];
+  }
+
+  push(at: number, key: string): void {
+    const a = this.ats;
+    const k = this.keys;
+    let i = a.length;
+    a.push(at);
+    k.push(key);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((a[p] as number) <= at) break;
+      a[i] = a[p] as number;
+      k[i] = k[p] as string;
+      i = p;
+    }
+    a[i] = at;
+    k[i] = key;
+  }
+
+  pop(): { at: number; key: string } | undefined {
+    const a = this.ats;
+    const k = this.keys;
+    if (a.length === 0) return undefined;
+    const top = { at: a[0] as number, key: k[0] as string };
+    const lastAt = a.pop() as number;
+    const lastKey = k.pop() as string;
+    const n = a.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (a[r] as number) < (a[l] as number) ? r : l;
+        if ((a[c] as number) >= lastAt) break;
+        a[i] = a[c] as number;
+        k[i] = k[c] as string;
+        i = c;
+      }
+      a[i] = lastAt;
+      k[i] = lastKey;
+    }
+    return top;
   }
 }

@@ -72,11 +72,22 @@ describe('Informer on the shared control plane', () => {
     expect(scoped.get('pre', ns.name)?.spec.size).toBe(1);
     expect(scoped.get('pre', ns.name)?.kind).toBe('Widget');
     expect(rs.adds).toEqual([`${ns.name}/pre`]);
+    // Stored without the server-side-apply bookkeeping the server sends (memory at 10,000 binds).
+    const served = (await api.getNamespacedCustomObject({
+      ...WIDGET,
+      namespace: ns.name,
+      name: 'pre',
+    })) as Widget;
+    expect((served.metadata as { managedFields?: unknown }).managedFields).toBeDefined();
+    expect(
+      (scoped.get('pre', ns.name)?.metadata as { managedFields?: unknown }).managedFields,
+    ).toBeUndefined();
 
     await api.createNamespacedCustomObject({ ...WIDGET, namespace: ns.name, body: widget('a', 2) });
     await api.createNamespacedCustomObject({ ...WIDGET, namespace: other, body: widget('b', 3) });
     await eventually(() => all.get('b', other));
     await eventually(() => scoped.get('a', ns.name));
+    expect((scoped.get('a', ns.name)?.metadata as { managedFields?: unknown }).managedFields).toBeUndefined();
     expect(scoped.get('b', other)).toBeUndefined();
     expect(
       scoped

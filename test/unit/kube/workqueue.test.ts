@@ -144,6 +144,44 @@ describe('WorkQueue', () => {
       expect(q.delayedCount).toBe(0);
     });
 
+    it('holds 10,000 delayed keys under one timer and runs each once, in due order', async () => {
+      const seen: { k: string; t: number }[] = [];
+      const t0 = Date.now();
+      q = new WorkQueue(
+        async (k) => {
+          seen.push({ k, t: Date.now() - t0 });
+        },
+        { concurrency: 8 },
+      );
+      q.start();
+      const due = new Map<string, number>();
+      for (let i = 0; i < 10_000; i++) {
+        const key = `ns/bind-${i}`;
+        const at = 1 + ((i * 7919) % 5000);
+        q.addAfter(key, at);
+        due.set(key, at);
+      }
+      // Superseded: sooner wins for half of them, and a third are run at once instead.
+      for (let i = 0; i < 10_000; i += 2) {
+        const key = `ns/bind-${i}`;
+        q.addAfter(key, 1);
+        due.set(key, 1);
+      }
+      for (let i = 0; i < 10_000; i += 3) {
+        q.add(`ns/bind-${i}`);
+        due.set(`ns/bind-${i}`, 0);
+      }
+      expect(vi.getTimerCount()).toBeLessThanOrEqual(1);
+      await vi.advanceTimersByTimeAsync(6000);
+      await q.idle();
+      expect(seen).toHaveLength(10_000);
+      expect(new Set(seen.map((s) => s.k)).size).toBe(10_000);
+      for (const s of seen) expect(s.t).toBe(due.get(s.k));
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!.t).toBeGreaterThanOrEqual(seen[i - 1]!.t);
+      expect(q.delayedCount).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
     it('an immediate add supersedes a pending delayed add of the same key', async () => {
       let runs = 0;
       q = new WorkQueue(async () => {
