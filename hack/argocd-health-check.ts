@@ -5,21 +5,7 @@
  *
  *   node hack/argocd-health-check.ts [LUA_BINARY]   (default lua5.1)
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function toLua(v: Json): string {
-  if (v === null) return 'nil';
-  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v); // a JSON string literal is a valid Lua one here
-  if (Array.isArray(v)) return `{${v.map(toLua).join(', ')}}`;
-  return `{${Object.entries(v)
-    .map(([k, x]) => `[${JSON.stringify(k)}] = ${toLua(x)}`)
-    .join(', ')}}`;
-}
+import { argoHealth, type Json } from './argocd-health.ts';
 
 const ready = (status: string, message = 'm') => ({
   type: 'Ready',
@@ -116,15 +102,9 @@ const cases: Case[] = [
 ];
 
 const lua = process.argv[2] ?? 'lua5.1';
-const cm = parse(readFileSync('manifests/examples/gitops/argocd-health.yaml', 'utf8')) as {
-  data: Record<string, string>;
-};
 let failed = 0;
 for (const c of cases) {
-  const script = cm.data[`resource.customizations.health.smpp.omnimessage.io_${c.kind}`];
-  if (!script) throw new Error(`no health check for ${c.kind}`);
-  const program = `obj = ${toLua(c.obj)}\nlocal function check()\n${script}\nend\nlocal hs = check()\nio.write(hs.status, "\\n", hs.message or "")\n`;
-  const [status, message] = execFileSync(lua, ['-'], { input: program, encoding: 'utf8' }).split('\n');
+  const { status, message } = argoHealth(c.kind, c.obj, lua);
   const ok = status === c.want && (c.message === undefined || message === c.message);
   if (!ok) failed++;
   console.log(

@@ -364,14 +364,21 @@ setup_netns() {
   $x sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
 }
 
+holder_in_ns() {
+  local pid
+  pid="$(cat "$STATE/holder.pid")"
+  [[ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" == "$(readlink "/run/netns/$NETNS" 2>/dev/null || stat -L -c 'net:[%i]' "/run/netns/$NETNS")" ]]
+}
+
 # The holder: a process that only sleeps, whose network namespace is $NETNS and whose mount
 # namespace (private to the cluster, a slave of the host's) every component joins. When it and
 # the components are gone, every mount made inside (volumes, container root filesystems,
 # the tmpfs below) goes with them.
 start_holder() {
-  setsid ip netns exec "$NETNS" sleep infinity </dev/null >/dev/null 2>&1 &
+  # Not `ip netns exec`: it remounts /sys, which hides the cgroup mounts the kubelet needs.
+  setsid nsenter --net="/run/netns/$NETNS" unshare --mount --propagation slave sleep infinity </dev/null >/dev/null 2>&1 &
   echo $! >"$STATE/holder.pid"
-  wait_for 10 "holder" test "$(readlink "/proc/$(cat "$STATE/holder.pid")/ns/net" 2>/dev/null)" != "$(readlink /proc/self/ns/net)"
+  wait_for 10 "holder" holder_in_ns
   readlink "/proc/$(cat "$STATE/holder.pid")/ns/mnt" >"$STATE/holder.mntns"
   # Paths the kubelet, containerd and CNI hard-code: a tmpfs over each, inside the namespace only.
   local d
@@ -569,7 +576,7 @@ cmd_up() {
   local t0=$SECONDS
   mkdir -p "$STATE/logs" "$STATE/pids"
   STATE="$(cd "$STATE" && pwd)"
-  trap 'if [[ $? -ne 0 ]]; then log "up failed; tearing down"; cmd_down >/dev/null 2>&1 || true; fi' EXIT
+  trap 'if [[ $? -ne 0 ]]; then keep_logs; log "up failed; tearing down"; cmd_down >/dev/null 2>&1 || true; fi' EXIT
   gen_pki
   local n
   for n in admin kubelet controller-manager scheduler kube-proxy; do kubeconfig "$n"; done
@@ -650,6 +657,13 @@ kill_ns_members() {
   done
 }
 
+# The components' logs outlive the state dir: ${STATE}-logs (the last run's).
+keep_logs() {
+  [[ -d "$STATE/logs" ]] || return 0
+  rm -rf "$STATE-logs" && cp -a "$STATE/logs" "$STATE-logs"
+  log "logs kept in $STATE-logs"
+}
+
 cmd_down() {
   need_root
   if [[ ! -d "$STATE" ]]; then
@@ -660,6 +674,7 @@ cmd_down() {
   STATE="$(cd "$STATE" && pwd)"
   local mntns=""
   [[ -f "$STATE/holder.mntns" ]] && mntns="$(cat "$STATE/holder.mntns")"
+  keep_logs
   # Order: no kubelet to restart containers, then the containers, then the rest.
   stop_pid kubelet
   stop_pid prometheus

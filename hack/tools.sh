@@ -8,11 +8,13 @@
 #   hack/tools.sh promtool      print the path of promtool (Debian package prometheus, see hack/deps.sh)
 #   hack/tools.sh kube-openapi  print the path of the Kubernetes OpenAPI (swagger.json) of KUBE_VERSION
 #   hack/tools.sh prom-crds     print the folder of the prometheus-operator CRDs (ServiceMonitor, PrometheusRule)
+#   hack/tools.sh kstatus       print the path of hack/e2e/kstatus (Flux's kstatus library) built
 #   hack/tools.sh all           all of the above
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
 KUBECONFORM_VERSION="${KUBECONFORM_VERSION:-v0.8.0}"
+CLI_UTILS_VERSION="${CLI_UTILS_VERSION:-v0.37.2}"
 KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"
 PROM_OPERATOR_VERSION="${PROM_OPERATOR_VERSION:-v0.85.0}"
 CACHE="${SMPP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smpp-operator/tools}"
@@ -82,8 +84,29 @@ prom_crds_path() {
   echo "$d"
 }
 
+# The kstatus checker of the cluster e2e: hack/e2e/kstatus/main.go in a module that requires
+# sigs.k8s.io/cli-utils, keyed by that version and the source's hash.
+kstatus_path() {
+  local main="$(cd "$(dirname "$0")" && pwd)/e2e/kstatus/main.go" sum dir
+  sum="$(sha256sum "$main" | cut -c1-12)"
+  dir="$CACHE/kstatus-$CLI_UTILS_VERSION-$sum"
+  if [[ ! -x "$dir/bin/kstatus" ]]; then
+    need_go kstatus
+    log "building the kstatus checker with sigs.k8s.io/cli-utils $CLI_UTILS_VERSION (cached in $dir)"
+    rm -rf "$dir/src" "$dir/bin.tmp"
+    mkdir -p "$dir/src" "$dir/bin.tmp"
+    cp "$main" "$dir/src/main.go"
+    printf 'module smpp-operator.local/kstatus\n\ngo 1.24.0\n\nrequire sigs.k8s.io/cli-utils %s\n' "$CLI_UTILS_VERSION" >"$dir/src/go.mod"
+    (cd "$dir/src" && go mod tidy >&2 && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/bin.tmp/kstatus" . >&2)
+    rm -rf "$dir/bin"
+    mv "$dir/bin.tmp" "$dir/bin"
+  fi
+  echo "$dir/bin/kstatus"
+}
+
 case "${1:-}" in
   helm) helm_path ;;
+  kstatus) kstatus_path ;;
   kubeconform) kubeconform_path ;;
   promtool) promtool_path ;;
   kube-openapi) kube_openapi_path ;;
@@ -94,9 +117,10 @@ case "${1:-}" in
     promtool_path
     kube_openapi_path
     prom_crds_path
+    kstatus_path
     ;;
   *)
-    sed -n '2,11p' "$0" >&2
+    sed -n '2,12p' "$0" >&2
     exit 2
     ;;
 esac
