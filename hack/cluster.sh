@@ -181,7 +181,9 @@ build_base() {
   ver="$("$node" --version)"
   [[ "$ver" == v24.* ]] || die "$node is $ver, not Node 24"
   local key="node-$ver-npm-$NPM_VERSION"
-  if buildah_q images --format '{{.Name}}:{{.Tag}} {{.Labels}}' 2>/dev/null | grep -q "smpp.standin=$key"; then return 0; fi
+  if [[ "$(buildah_q inspect --type image --format '{{index .OCIv1.Config.Labels "smpp.standin"}}' "$BASE_IMAGE" 2>/dev/null)" == "$key" ]]; then
+    return 0
+  fi
   local work
   work="$(mktemp -d)"
   log "assembling the stand-in $BASE_IMAGE ($key) in $work"
@@ -238,6 +240,15 @@ cmd_image() {
   local tag="${1:-smpp-operator:e2e}" work ref
   [[ "$tag" == */* ]] && ref="$tag" || ref="docker.io/library/$tag"
   [[ -d "$HOME/.npm/_cacache" ]] || die "no npm cache in $HOME/.npm: run npm ci first"
+  # The build context's content (what the Dockerfile copies) and the base: an unchanged tree
+  # reuses the last image.
+  local key
+  key="$(cd "$ROOT" && { cat Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json; find src -type f | sort | xargs cat; echo "$ref"; buildah_q inspect --type image --format '{{.FromImageID}}' "$BASE_IMAGE" 2>/dev/null; } | sha256sum | cut -c1-16)"
+  if [[ -f "$IMAGES/app.tar" && "$(cat "$IMAGES/app.key" 2>/dev/null)" == "$key" ]]; then
+    log "$ref unchanged since the last build ($key)"
+    import_app "$ref"
+    return 0
+  fi
   work="$(mktemp -d)"
   mkdir -p "$work/npm" "$IMAGES"
   cp -a "$HOME/.npm/_cacache" "$work/npm/_cacache"
@@ -251,11 +262,16 @@ cmd_image() {
     buildah push -q "$2" "docker-archive:$4.tmp:$2"
   ' image "$work" "$ref" "$ROOT" "$IMAGES/app.tar"
   mv "$IMAGES/app.tar.tmp" "$IMAGES/app.tar"
+  echo "$key" >"$IMAGES/app.key"
   rm -rf "$work"
   log "built $ref in $((SECONDS - t0))s"
+  import_app "$ref"
+}
+
+import_app() {
   if [[ -S "$STATE/containerd/containerd.sock" ]]; then
     ctr_ -n k8s.io images import "$IMAGES/app.tar" >/dev/null
-    log "imported $ref into the cluster's containerd"
+    log "imported $1 into the cluster's containerd"
   fi
 }
 
@@ -700,7 +716,7 @@ cmd_env() { cat "$STATE/env" 2>/dev/null || die "no cluster running (no $STATE/e
 
 cmd_exec() {
   [[ -f "$STATE/holder.pid" ]] || die "no cluster running"
-  KUBECONFIG="$STATE/admin.kubeconfig" nsenter --target "$(cat "$STATE/holder.pid")" --net -- "$@"
+  KUBECONFIG="$STATE/admin.kubeconfig" exec nsenter --target "$(cat "$STATE/holder.pid")" --net -- "$@"
 }
 
 case "${1:-}" in

@@ -16,7 +16,7 @@
  *   E2E_KEEP        1: leave the release installed at the end (no uninstall step)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -336,43 +336,72 @@ interface ServiceMonitor {
   metadata: { name: string; namespace: string };
 }
 
-const labelName = (k: string): string => k.replace(/[^a-zA-Z0-9_]/g, '_');
+/**
+ * The scrape job the Prometheus Operator generates for a ServiceMonitor endpoint: Kubernetes
+ * service discovery (role endpoints) of the Services matching the selector in the listed
+ * namespaces, the endpoint port by name, and the operator's target labels. Debian's Prometheus
+ * is built without Kubernetes discovery (its changelog: "Kubernetes support has been completely
+ * removed"), so this does the discovery step itself, from the same EndpointSlices, into a
+ * file_sd file that it rewrites as pods come and go; the scrape itself is Prometheus's.
+ */
+interface EndpointSlice {
+  metadata: { labels: Record<string, string> };
+  ports?: { name?: string; port: number }[];
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { name: string } }[];
+}
+interface Service {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+}
 
-/** The scrape job the Prometheus Operator generates for a ServiceMonitor endpoint (role endpoints). */
-function scrapeConfig(sm: ServiceMonitor, kubeconfig: string): Obj {
+function discoverTargets(sm: ServiceMonitor): { targets: string[]; labels: Record<string, string> }[] {
   const ep = sm.spec.endpoints[0];
   if (!ep) throw new Error('ServiceMonitor without endpoints');
-  const keep = Object.entries(sm.spec.selector.matchLabels).map(([k, v]) => ({
-    source_labels: [
-      `__meta_kubernetes_service_label_${labelName(k)}`,
-      `__meta_kubernetes_service_labelpresent_${labelName(k)}`,
-    ],
-    regex: `(${v});true`,
-    action: 'keep',
-  }));
+  const out: { targets: string[]; labels: Record<string, string> }[] = [];
+  for (const ns of sm.spec.namespaceSelector.matchNames) {
+    const services = kjson<{ items: Service[] }>('-n', ns, 'get', 'services').items.filter((svc) =>
+      Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v),
+    );
+    for (const svc of services) {
+      const slices = kjson<{ items: EndpointSlice[] }>(
+        '-n',
+        ns,
+        'get',
+        'endpointslices',
+        '-l',
+        `kubernetes.io/service-name=${svc.metadata.name}`,
+      ).items;
+      for (const slice of slices) {
+        const port = slice.ports?.find((p) => p.name === ep.port);
+        if (!port) continue;
+        for (const e of slice.endpoints ?? []) {
+          if (e.conditions?.ready === false) continue;
+          out.push({
+            targets: e.addresses.map((a) => `${a}:${port.port}`),
+            labels: {
+              namespace: ns,
+              service: svc.metadata.name,
+              job: svc.metadata.name,
+              pod: e.targetRef?.name ?? '',
+              endpoint: ep.port,
+            },
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function scrapeConfig(sm: ServiceMonitor, targetsFile: string): Obj {
+  const ep = sm.spec.endpoints[0];
+  if (!ep) throw new Error('ServiceMonitor without endpoints');
   return {
     job_name: `serviceMonitor/${sm.metadata.namespace}/${sm.metadata.name}/0`,
     honor_labels: ep.honorLabels,
     metrics_path: ep.path,
     scrape_interval: ep.interval,
     scrape_timeout: ep.scrapeTimeout,
-    kubernetes_sd_configs: [
-      {
-        role: 'endpoints',
-        kubeconfig_file: kubeconfig,
-        namespaces: { names: sm.spec.namespaceSelector.matchNames },
-      },
-    ],
-    relabel_configs: [
-      ...keep,
-      { source_labels: ['__meta_kubernetes_endpoint_port_name'], regex: ep.port, action: 'keep' },
-      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
-      { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' },
-      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
-      { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
-      { source_labels: ['__meta_kubernetes_service_name'], target_label: 'job' },
-      { target_label: 'endpoint', replacement: ep.port },
-    ],
+    file_sd_configs: [{ files: [targetsFile], refresh_interval: '5s' }],
   };
 }
 
@@ -380,8 +409,21 @@ class Prometheus {
   private proc: ChildProcess | undefined;
   private readonly port = 19090;
 
-  start(kubeconfig: string): void {
+  private discovery: NodeJS.Timeout | undefined;
+
+  start(): void {
     const sm = kjson<ServiceMonitor>('-n', NS, 'get', 'servicemonitor', RELEASE);
+    const targetsFile = join(work, 'targets.json');
+    const discover = () => {
+      try {
+        writeFileSync(`${targetsFile}.tmp`, JSON.stringify(discoverTargets(sm)));
+        renameSync(`${targetsFile}.tmp`, targetsFile);
+      } catch (err) {
+        console.log(`(discovery: ${(err as Error).message})`);
+      }
+    };
+    discover();
+    this.discovery = setInterval(discover, 3000);
     const rule = kjson<{ spec: { groups: Json[] } }>('-n', NS, 'get', 'prometheusrule', RELEASE);
     writeFileSync(join(work, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
     writeFileSync(
@@ -389,7 +431,7 @@ class Prometheus {
       stringify({
         global: { scrape_interval: '5s', evaluation_interval: '2s' },
         rule_files: [join(work, 'rules.yaml')],
-        scrape_configs: [scrapeConfig(sm, kubeconfig)],
+        scrape_configs: [scrapeConfig(sm, targetsFile)],
       }),
     );
     const [file, ...args] = [
@@ -423,6 +465,7 @@ class Prometheus {
   }
 
   stop(): void {
+    clearInterval(this.discovery);
     this.proc?.kill('SIGTERM');
   }
 }
@@ -604,7 +647,7 @@ spec:
 
   if (env.E2E_PROMETHEUS === '1') {
     await step('Prometheus scrapes the gateway pods as the ServiceMonitor says (7)', async () => {
-      prom.start(env.KUBECONFIG ?? '');
+      prom.start();
       const up = await until('both gateway pods scraped', 90, () => {
         const r = prom.query(`up{job="${RELEASE}-metrics"} == 1`);
         return r.length === 2 ? r : undefined;
@@ -844,6 +887,7 @@ try {
   await main();
 } catch (err) {
   code = 1;
+  if (!(err as Error).message.startsWith('check failed')) failures++;
   console.error(`\ncluster e2e failed: ${(err as Error).message}`);
   diagnostics();
 } finally {
