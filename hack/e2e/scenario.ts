@@ -16,7 +16,7 @@
  *   E2E_KEEP        1: leave the release installed at the end (no uninstall step)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -764,7 +764,7 @@ spec:
       '-n',
       NS,
       '--reuse-values',
-      '--set',
+      '--set-string',
       'podAnnotations.e2e/rollout=2',
       '--set',
       'config.logLevel=debug',
@@ -870,11 +870,10 @@ function readyGateways(): number {
 }
 
 function crdsYaml(): string {
-  return [
-    'charts/smpp-operator/crds/smpp.omnimessage.io_smppclientbinds.yaml',
-    'charts/smpp-operator/crds/smpp.omnimessage.io_smppserverbinds.yaml',
-  ]
-    .map((f) => readFileSync(f, 'utf8'))
+  const dir = 'charts/smpp-operator/crds';
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
     .join('\n---\n');
 }
 
