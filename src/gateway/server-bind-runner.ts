@@ -94,6 +94,15 @@ export class ServerBindRunner {
   private untrackUptime: (() => void) | null = null;
   /** In a cluster only the pod holding the partner's poller claim may poll (see setPollAllowed). */
   private pollAllowed: boolean;
+  /**
+   * Messages handed to the listener and not yet answered, and those waiting for a turn. The
+   * listener queues without a bound; a pump may hold ten seconds of the partner's TPS. Keeping
+   * about a quarter second of it in the listener leaves the rest here, where a withdrawn grant
+   * can release it instead of delivering what another pod is about to poll.
+   */
+  private handed = 0;
+  private readonly waiting: ((go: boolean) => void)[] = [];
+  private readonly handLimit: number;
 
   constructor(deps: ServerBindRunnerDeps) {
     this.d = deps;
@@ -101,6 +110,7 @@ export class ServerBindRunner {
     this.key = serverBindKey(deps.bind);
     this.log = deps.log;
     this.pollAllowed = deps.pollAllowed ?? true;
+    this.handLimit = Math.max(8, Math.ceil(deps.bind.spec.tpsLimit / 4));
     this.acct = new Accounting(deps.accounting);
     this.labels = makeBindLabels({
       namespace: deps.bind.namespace,
@@ -174,6 +184,12 @@ export class ServerBindRunner {
     );
     this.updatePollOwner();
     if (allowed) this.pump?.poke();
+    else {
+      // Messages not yet handed to the listener go back untouched (released), so the next
+      // poller can take them at once and this pod is idle within a few deliveries.
+      const w = this.waiting.splice(0);
+      for (const wake of w) wake(false);
+    }
   }
 
   private pollOwnerLabels(): { bind_name: string; namespace: string } {
@@ -276,8 +292,15 @@ export class ServerBindRunner {
       this.log.warn({ messageId: msg.id, err }, 'message cannot be encoded; failed');
       return { outcome: 'failed', reason: `cannot encode: ${(err as Error).message}` };
     }
+    if (!(await this.turn())) return { outcome: 'released', reason: 'polling for this partner withdrawn' };
     const started = performance.now();
-    const results = await Promise.allSettled(fields.map((f) => this.d.listener.deliver(this.key, f)));
+    let results: PromiseSettledResult<PDU>[];
+    try {
+      results = await Promise.allSettled(fields.map((f) => this.d.listener.deliver(this.key, f)));
+    } finally {
+      this.handed--;
+      this.waiting.shift()?.(true);
+    }
     this.d.metrics.submitLatency.labels(this.labels).observe((performance.now() - started) / 1000);
     const failures: Failure[] = [];
     const ids: string[] = [];
@@ -296,6 +319,20 @@ export class ServerBindRunner {
     const d = failedDecision(ids.length === 0 ? failures : failures.map((f) => ({ ...f, unsent: false })));
     this.log.debug({ messageId: msg.id, err: d.reason, outcome: d.outcome }, 'deliver_sm to partner failed');
     return d;
+  }
+
+  /** Resolves true when this message may go to the listener, false when polling was withdrawn. */
+  private turn(): Promise<boolean> {
+    if (this.handed < this.handLimit) {
+      this.handed++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) =>
+      this.waiting.push((go) => {
+        if (go) this.handed++;
+        resolve(go);
+      }),
+    );
   }
 
   // ---- query_sm: partner asks for a message's state ------------------------------------------
