@@ -3,6 +3,8 @@
 // process), each marked sent in the core (PATCH). Prints messages/s, CPU per message, the core
 // API's share, and Kannel's figure measured in the same run (bearerbox + smsbox fed through
 // sendsms into the same kind of sink), with the ratio. Loopback only; bounded in count and time.
+// Multi-pod mode (2 and 3 gateway processes in cluster mode, several binds and a partner,
+// duplicates counted): test/bench/gateway-pods.ts.
 //
 //   export PATH=$PWD/node_modules/.bin:$PATH   # Node 24
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
