@@ -1,121 +1,244 @@
-// Operator benchmark: time from `apply` to phase Bound, and failover time after a gateway pod is
-// killed, at 1, 100 and 1,000 client binds, on a private control plane (hack/control-plane.sh)
-// with two gateway "pods" (each a real controller + real SMPP sessions) and the SMSC simulator.
-// Baseline in the same run: the same number of bare SMPP sessions binding to the same simulator
-// with no Kubernetes in the loop, so the ratio is what the operator adds.
+// Operator benchmark: what a cluster of many client binds costs and how fast it moves, with every
+// part its own process as in a cluster: a private control plane (hack/control-plane.sh: etcd +
+// kube-apiserver), the SMSC simulator, devcore as the SMS core, and each gateway "pod" an
+// `smpp-operator run` process. The benchmark process only applies manifests (kubectl), watches
+// the binds' status and reads counters from outside.
 //
+//   npm run -s build
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
-//     test/bench/operator-bench.ts [--sizes 1,100,1000] [--lease-ms 10000] [--budget-s 240]
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+//     test/bench/operator-bench.ts [--rows apply,scale,idle] [--binds 1000] [--scale-binds 5000]
+//     [--lease-s 15] [--interval-ms 1000] [--scale-interval-ms 10000] [--steady-s 60]
+//
+// Rows:
+// - apply: --binds client binds over 2 pods in one `kubectl apply`; creation → Ready per bind
+//   (its creationTimestamp and Ready lastTransitionTime, and the same as this process saw them),
+//   all Bound after the apply; baseline: as many bare SMPP sessions binding to the same simulator.
+//   Then steady state (API writes per second per pod, from apiserver_request_total; CPU, RSS,
+//   /metrics size), then failover: the pod holding more binds is SIGKILLed and its binds timed
+//   until Bound on the other; the simulator's per-system_id maximum of concurrent sessions.
+// - scale: --scale-binds over 3 pods, apply → all Bound, and steady-state writes.
+// - idle: 1 pod, --binds binds, idle: RSS per bind, CPU, the core request rate, /metrics size,
+//   at queueCheckInterval 1000 ms and at the 100 ms default.
+import { writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Informer } from '../../src/kube/informer.js';
 import { createLogger } from '../../src/log.js';
-import { startSmscSim } from '../../src/sim/index.js';
 import { ClientSession } from '../../src/smpp/client-session.js';
 import { startControlPlane, stopControlPlane, type ControlPlaneInfo } from '../kube/control-plane.js';
-import { SessionGateway } from '../kube/operator/session-gateway.js';
-import { startController, type RunningController } from '../../src/controller/controller.js';
 import { intFlag, ratio, table } from './lib/format.js';
+import {
+  apiWrites,
+  cliPath,
+  kubectl,
+  startCore,
+  startPod,
+  startSim,
+  sumSamples,
+  writesBetween,
+  type ApiWrites,
+  type PodProcess,
+  type SimProcess,
+} from './lib/operator-procs.js';
 
-const run = promisify(execFile);
 const args = process.argv.slice(2);
-const sizesArg = args[args.indexOf('--sizes') + 1];
-const SIZES = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [1, 100, 1000];
-const LEASE_MS = intFlag(args, 'lease-ms', 10_000);
-const BUDGET_S = intFlag(args, 'budget-s', 240);
+const rowsArg = args[args.indexOf('--rows') + 1];
+const ROWS = new Set(args.includes('--rows') && rowsArg ? rowsArg.split(',') : ['apply', 'scale', 'idle']);
+const BINDS = intFlag(args, 'binds', 1000);
+const SCALE_BINDS = intFlag(args, 'scale-binds', 5000);
+const LEASE_S = intFlag(args, 'lease-s', 15);
+const INTERVAL_MS = intFlag(args, 'interval-ms', 1000);
+const SCALE_INTERVAL_MS = intFlag(args, 'scale-interval-ms', 10_000);
+const STEADY_S = intFlag(args, 'steady-s', 60);
+const DEADLINE_S = intFlag(args, 'deadline-s', 180);
 const log = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-const GV = { group: 'smpp.omnimessage.io', version: 'v1alpha1' };
+const GV = 'smpp.omnimessage.io/v1alpha1';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => performance.now();
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))] ?? NaN;
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.ceil((s.length * p) / 100) - 1)] as number;
+}
+const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a');
+const sec = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'n/a');
+const kib = (b: number): string => `${Math.round(b / 1024)} KiB`;
+const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+
+// ---------------------------------------------------------------------------------------------
+// Watching the binds from outside
+
+interface BindSeen {
+  /** when this process first saw the object, and its creationTimestamp (server, 1 s resolution) */
+  addedAt: number;
+  created: number;
+  /** first time this process saw Ready=True, and that condition's lastTransitionTime */
+  readyAt?: number;
+  readyTs?: number;
+  phase?: string;
+  pod?: string;
+  /** first time seen Bound on a pod other than the one noted in `movedFrom` */
+  movedAt?: number;
 }
 
-interface Pod {
-  name: string;
-  gateway: SessionGateway;
-  controller: RunningController;
-}
-
-async function startPod(kc: KubeConfig, name: string, ns: string): Promise<Pod> {
-  const gateway = new SessionGateway(log);
-  await gateway.start();
-  const controller = await startController({
-    kubeConfig: kc,
-    gateway,
-    podName: name,
-    podNamespace: ns,
-    namespaces: [ns],
-    leaseDurationMs: LEASE_MS,
-    workers: 8,
-    log,
-  });
-  await controller.ready;
-  return { name, gateway, controller };
-}
-
-interface BindStatusView {
-  metadata: { name: string };
-  status?: { phase?: string; gatewayPod?: string };
-}
-
-async function listBinds(custom: CustomObjectsApi, ns: string): Promise<BindStatusView[]> {
-  const l = (await custom.listNamespacedCustomObject({
-    ...GV,
-    plural: 'smppclientbinds',
-    namespace: ns,
-  })) as {
-    items: BindStatusView[];
+interface BindView {
+  metadata: { name: string; creationTimestamp?: string };
+  status?: {
+    phase?: string;
+    gatewayPod?: string;
+    conditions?: { type: string; status: string; lastTransitionTime?: string }[];
   };
-  return l.items;
 }
 
-/**
- * Watches the binds (an informer, not polling: listing 1,000 objects every 100 ms would load the
- * API server more than the operator does) until every name satisfied `ok` or the deadline.
- * Returns when (performance.now()) each bind first satisfied it.
- */
-async function watchUntil(
-  kc: KubeConfig,
-  ns: string,
-  names: string[],
-  ok: (b: BindStatusView) => boolean,
-  deadline: number,
-): Promise<Map<string, number>> {
-  const want = new Set(names);
-  const firstOk = new Map<string, number>();
-  const inf = new Informer<KubernetesObject>(
-    kc,
-    { resource: { apiVersion: `${GV.group}/${GV.version}`, plural: 'smppclientbinds' }, namespaces: [ns] },
-    log,
-  );
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((r) => (finish = r));
-  const see = (o: KubernetesObject): void => {
-    const b = o as unknown as BindStatusView;
-    if (want.has(b.metadata.name) && !firstOk.has(b.metadata.name) && ok(b)) {
-      firstOk.set(b.metadata.name, performance.now());
-      if (firstOk.size === want.size) finish();
+class BindWatch {
+  readonly seen = new Map<string, BindSeen>();
+  movedFrom: string | undefined;
+  private readonly inf: Informer<KubernetesObject>;
+  private waiters: (() => void)[] = [];
+
+  constructor(kc: KubeConfig, ns: string) {
+    this.inf = new Informer<KubernetesObject>(
+      kc,
+      { resource: { apiVersion: GV, plural: 'smppclientbinds' }, namespaces: [ns] },
+      log,
+    );
+    const on = (o: KubernetesObject): void => this.see(o as unknown as BindView);
+    this.inf.on('add', on);
+    this.inf.on('update', on);
+  }
+
+  async start(): Promise<void> {
+    this.inf.start();
+    await this.inf.waitForSync();
+  }
+
+  stop(): Promise<void> {
+    return this.inf.stop();
+  }
+
+  private see(b: BindView): void {
+    const t = now();
+    let s = this.seen.get(b.metadata.name);
+    if (!s) {
+      s = { addedAt: t, created: Date.parse(b.metadata.creationTimestamp ?? '') };
+      this.seen.set(b.metadata.name, s);
     }
-  };
-  inf.on('add', see);
-  inf.on('update', see);
-  inf.start();
-  const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
-  if (names.length === 0) finish();
-  await done;
-  clearTimeout(timer);
-  await inf.stop();
-  return firstOk;
+    s.phase = b.status?.phase;
+    s.pod = b.status?.gatewayPod;
+    const ready = b.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'True' && s.readyAt === undefined) {
+      s.readyAt = t;
+      s.readyTs = Date.parse(ready.lastTransitionTime ?? '');
+    }
+    if (
+      this.movedFrom !== undefined &&
+      s.movedAt === undefined &&
+      s.phase === 'Bound' &&
+      s.pod !== this.movedFrom
+    ) {
+      s.movedAt = t;
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when `done()` holds or at the deadline (performance.now() time); returns done(). */
+  async until(done: () => boolean, deadline: number): Promise<boolean> {
+    while (!done()) {
+      const left = deadline - now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return true;
+  }
+
+  countOn(pod: string): number {
+    let n = 0;
+    for (const s of this.seen.values()) if (s.pod === pod && s.phase === 'Bound') n++;
+    return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup pieces
+
+interface Cluster {
+  info: ControlPlaneInfo;
+  kc: KubeConfig;
+  dir: string;
+}
+
+async function namespaceWithSecret(c: Cluster, ns: string): Promise<void> {
+  await kubectl(c.info, ['create', 'namespace', ns]);
+  await kubectl(c.info, ['-n', ns, 'create', 'secret', 'generic', 'creds', '--from-literal=password=pw']);
+}
+
+async function bindManifests(
+  c: Cluster,
+  ns: string,
+  n: number,
+  sim: SimProcess,
+  intervalMs: number,
+): Promise<string> {
+  const docs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    docs.push(
+      [
+        `apiVersion: ${GV}`,
+        'kind: SmppClientBind',
+        `metadata: {name: b${i}, namespace: ${ns}}`,
+        `spec: {host: 127.0.0.1, port: ${sim.smppPort}, systemId: sys${i}, queueCheckInterval: ${intervalMs},`,
+        '  passwordSecretRef: {name: creds, key: password}}',
+      ].join('\n'),
+    );
+  }
+  const file = join(c.dir, `${ns}.yaml`);
+  await writeFile(file, docs.join('\n---\n') + '\n');
+  return file;
+}
+
+async function startPods(
+  c: Cluster,
+  count: number,
+  opsNs: string,
+  ns: string,
+  coreUrl: string,
+): Promise<PodProcess[]> {
+  await kubectl(c.info, ['create', 'namespace', opsNs]);
+  const pods = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startPod({
+        name: `gw-${String.fromCharCode(97 + i)}`,
+        info: c.info,
+        operatorNamespace: opsNs,
+        watchNamespace: ns,
+        coreUrl,
+        leaseSeconds: LEASE_S,
+      }),
+    ),
+  );
+  const deadline = Date.now() + 120_000;
+  while (!(await Promise.all(pods.map((p) => p.ready()))).every(Boolean)) {
+    if (Date.now() > deadline)
+      throw new Error(`pods not ready:\n${pods.map((p) => p.proc.tail()).join('\n')}`);
+    await sleep(200);
+  }
+  // Every pod has written its membership Lease; give each a moment to see the others.
+  await sleep(2000);
+  return pods;
 }
 
 async function baselineBinds(n: number, port: number): Promise<number> {
   const sessions: ClientSession[] = [];
-  const t0 = performance.now();
+  const t0 = now();
   await Promise.all(
     Array.from({ length: n }, (_, i) => {
       const s = new ClientSession(
@@ -128,177 +251,305 @@ async function baselineBinds(n: number, port: number): Promise<number> {
       return bound;
     }),
   );
-  const ms = performance.now() - t0;
+  const took = now() - t0;
   await Promise.all(sessions.map((s) => s.stop()));
-  return ms;
+  return took;
 }
 
-interface Row {
-  n: number;
-  baselineMs: number;
-  applyP50: number;
-  applyP99: number;
-  allBoundMs: number;
+interface Applied {
+  applyMs: number;
+  /** Ready lastTransitionTime − creationTimestamp, ms (1 s resolution on both ends) */
+  serverLat: number[];
+  /** Ready seen − added seen, by this process's watch */
+  seenLat: number[];
+  allBoundAfterApplyMs: number;
+  allBoundAfterStartMs: number;
   bound: number;
-  moved: number;
-  failoverMs: number;
-  failedOver: number;
-  doubleBinds: number;
 }
 
-async function measure(info: ControlPlaneInfo, n: number, budgetEnd: number): Promise<Row> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(info.adminKubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const ns = `bench-${n}`;
-  await core.createNamespace({ body: { metadata: { name: ns } } });
-  await core.createNamespacedSecret({
-    namespace: ns,
-    body: { metadata: { name: 'creds' }, stringData: { password: 'pw' } },
-  });
-  const sim = await startSmscSim({ httpPort: null, log });
-  const baselineMs = await baselineBinds(n, sim.smppPort);
-  const a = await startPod(kc, 'gw-a', ns);
-  const b = await startPod(kc, 'gw-b', ns);
-  while (a.controller.livePods().length < 2 || b.controller.livePods().length < 2) await sleep(100);
-
-  const names = Array.from({ length: n }, (_, i) => `b${i}`);
-  const created = new Map<string, number>();
-  const phaseEnd = Math.min(budgetEnd, Date.now() + 180_000);
-  const creating = (async () => {
-    for (let i = 0; i < names.length; i += 20) {
-      await Promise.all(
-        names.slice(i, i + 20).map(async (name, j) => {
-          const body = {
-            apiVersion: `${GV.group}/${GV.version}`,
-            kind: 'SmppClientBind',
-            metadata: { name, namespace: ns },
-            spec: {
-              host: '127.0.0.1',
-              port: sim.smppPort,
-              systemId: `sys${i + j}`,
-              passwordSecretRef: { name: 'creds', key: 'password' },
-            },
-          };
-          await custom.createNamespacedCustomObject({
-            ...GV,
-            plural: 'smppclientbinds',
-            namespace: ns,
-            body,
-          });
-          created.set(name, performance.now());
-        }),
-      );
-    }
-  })();
-  const t0 = performance.now();
-  const boundAt = await watchUntil(kc, ns, names, (x) => x.status?.phase === 'Bound', phaseEnd);
-  await creating;
-  const lat = [...boundAt.entries()].map(([name, t]) => t - (created.get(name) ?? t0));
-  const allBoundMs = boundAt.size === n ? Math.max(...boundAt.values()) - t0 : NaN;
-
-  // Failover: kill the pod holding more binds (sessions dropped, Leases left to expire) and time
-  // until its binds are Bound on the other again.
-  const items = await listBinds(custom, ns);
-  const countOn = (p: Pod): number => items.filter((x) => x.status?.gatewayPod === p.name).length;
-  const [victim, survivor] = countOn(a) >= countOn(b) ? [a, b] : [b, a];
-  const moving = items.filter((x) => x.status?.gatewayPod === victim.name).map((x) => x.metadata.name);
-  const killedAt = performance.now();
-  await victim.gateway.crash();
-  await victim.controller.abandon();
-  const movedAt = await watchUntil(
-    kc,
-    ns,
-    moving,
-    (x) =>
-      moving.includes(x.metadata.name) &&
-      x.status?.phase === 'Bound' &&
-      x.status.gatewayPod === survivor.name,
-    Math.min(budgetEnd, Date.now() + 120_000),
-  );
-  const failoverMs =
-    movedAt.size === moving.length && moving.length > 0 ? Math.max(...movedAt.values()) - killedAt : NaN;
-  const doubleBinds = sim.state
-    .binds()
-    .systems.filter((s) => s.systemId.startsWith('sys') && s.maxConcurrent > 1).length;
-
-  await survivor.controller.stop();
-  await survivor.gateway.stop();
-  await sim.close();
+async function applyAndWait(c: Cluster, watch: BindWatch, file: string, n: number): Promise<Applied> {
+  const t0 = now();
+  await kubectl(c.info, ['apply', '-f', file]);
+  const t1 = now();
+  const all = (): boolean => {
+    if (watch.seen.size < n) return false;
+    for (const s of watch.seen.values()) if (s.readyAt === undefined) return false;
+    return true;
+  };
+  await watch.until(all, t1 + DEADLINE_S * 1000);
+  const serverLat: number[] = [];
+  const seenLat: number[] = [];
+  let last = 0;
+  let bound = 0;
+  for (const s of watch.seen.values()) {
+    if (s.readyAt === undefined) continue;
+    bound++;
+    last = Math.max(last, s.readyAt);
+    seenLat.push(s.readyAt - s.addedAt);
+    if (s.readyTs !== undefined && Number.isFinite(s.readyTs) && Number.isFinite(s.created))
+      serverLat.push(s.readyTs - s.created);
+  }
   return {
-    n,
-    baselineMs,
-    applyP50: pct(lat, 50),
-    applyP99: pct(lat, 99),
-    allBoundMs,
-    bound: boundAt.size,
-    moved: moving.length,
-    failoverMs,
-    failedOver: movedAt.size,
-    doubleBinds,
+    applyMs: t1 - t0,
+    serverLat,
+    seenLat,
+    allBoundAfterApplyMs: bound === n ? last - t1 : NaN,
+    allBoundAfterStartMs: bound === n ? last - t0 : NaN,
+    bound,
   };
 }
 
+interface Steady {
+  seconds: number;
+  writes: ApiWrites;
+  cpuCores: number[];
+  rss: number[];
+  metricsBytes: number[];
+  coreRequestsPerS: number[];
+}
+
+async function steady(c: Cluster, pods: PodProcess[], seconds: number): Promise<Steady> {
+  const m0 = await Promise.all(pods.map((p) => p.metrics()));
+  const cpu0 = pods.map((p) => p.cpu());
+  const w0 = await apiWrites(c.info);
+  const t0 = now();
+  await sleep(seconds * 1000);
+  const w1 = await apiWrites(c.info);
+  const el = (now() - t0) / 1000;
+  const cpu1 = pods.map((p) => p.cpu());
+  const m1 = await Promise.all(pods.map((p) => p.metrics()));
+  return {
+    seconds: el,
+    writes: writesBetween(w0, w1),
+    cpuCores: pods.map((_, i) => ((cpu1[i] as number) - (cpu0[i] as number)) / el),
+    rss: pods.map((p) => p.rss()),
+    metricsBytes: m1.map((t) => Buffer.byteLength(t)),
+    coreRequestsPerS: pods.map(
+      (_, i) =>
+        (sumSamples(m1[i] as string, 'smpp_core_api_requests_total') -
+          sumSamples(m0[i] as string, 'smpp_core_api_requests_total')) /
+        el,
+    ),
+  };
+}
+
+function writesLine(s: Steady, pods: number): string {
+  const per = [...s.writes.byResource.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v / s.seconds).toFixed(2)}/s`)
+    .join(', ');
+  return `${(s.writes.total / s.seconds / pods).toFixed(2)}/s per pod (${(s.writes.total / s.seconds).toFixed(2)}/s in all: ${per || 'none'})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+async function applyRow(c: Cluster): Promise<void> {
+  const ns = 'bench-apply';
+  const n = BINDS;
+  await namespaceWithSecret(c, ns);
+  const sim = await startSim();
+  const core = await startCore();
+  const baselineMs = await baselineBinds(n, sim.smppPort);
+  const pods = await startPods(c, 2, 'ops-apply', ns, core.url);
+  const watch = new BindWatch(c.kc, ns);
+  await watch.start();
+  const file = await bindManifests(c, ns, n, sim, INTERVAL_MS);
+  const a = await applyAndWait(c, watch, file, n);
+  console.log(
+    `apply: ${a.bound}/${n} Ready; kubectl apply took ${sec(a.applyMs)}; all Bound ${sec(a.allBoundAfterApplyMs)} after it`,
+  );
+  await sleep(15_000);
+  const st = await steady(c, pods, STEADY_S);
+
+  // Failover: SIGKILL the pod with more binds.
+  const [victim, survivor] =
+    watch.countOn(pods[0]?.name ?? '') >= watch.countOn(pods[1]?.name ?? '')
+      ? [pods[0] as PodProcess, pods[1] as PodProcess]
+      : [pods[1] as PodProcess, pods[0] as PodProcess];
+  const moving = [...watch.seen.entries()].filter(([, s]) => s.pod === victim.name).map(([k]) => k);
+  watch.movedFrom = victim.name;
+  const killedAt = now();
+  await victim.kill();
+  const movedAll = (): boolean => moving.every((k) => watch.seen.get(k)?.movedAt !== undefined);
+  await watch.until(movedAll, killedAt + (LEASE_S + 120) * 1000);
+  const moveLat = moving
+    .map((k) => watch.seen.get(k)?.movedAt)
+    .filter((t): t is number => t !== undefined)
+    .map((t) => t - killedAt);
+  const systems = await sim.systems();
+  const maxConcurrent = Math.max(
+    0,
+    ...systems.filter((s) => s.systemId.startsWith('sys')).map((s) => s.maxConcurrent),
+  );
+  const onSurvivor = watch.countOn(survivor.name);
+
+  await watch.stop();
+  await survivor.stop();
+  await sim.stop();
+  await core.stop();
+
+  console.log(
+    `\n## apply: ${n} client binds, 2 pods, lease ${LEASE_S} s, queueCheckInterval ${INTERVAL_MS} ms\n`,
+  );
+  console.log(
+    table([
+      ['figure', 'value'],
+      ['bare SMPP binds to the same simulator (baseline)', ms(baselineMs)],
+      ['kubectl apply of all binds', ms(a.applyMs)],
+      [
+        'creation → Ready p50 / p99 (server timestamps, 1 s resolution)',
+        `${sec(pct(a.serverLat, 50))} / ${sec(pct(a.serverLat, 99))}`,
+      ],
+      ['creation → Ready p50 / p99 (as watched)', `${ms(pct(a.seenLat, 50))} / ${ms(pct(a.seenLat, 99))}`],
+      ['all Bound after the apply finished', `${ms(a.allBoundAfterApplyMs)} (${a.bound}/${n})`],
+      [
+        'all Bound after the apply began / baseline',
+        `${ms(a.allBoundAfterStartMs)} (${ratio(a.allBoundAfterStartMs, baselineMs)})`,
+      ],
+      [`steady API writes (${Math.round(st.seconds)} s)`, writesLine(st, 2)],
+      ['steady CPU per pod', st.cpuCores.map((x) => `${x.toFixed(3)} core`).join(', ')],
+      ['RSS per pod', st.rss.map(mib).join(', ')],
+      ['/metrics per pod', st.metricsBytes.map(kib).join(', ')],
+      ['core requests per pod', st.coreRequestsPerS.map((x) => `${x.toFixed(0)}/s`).join(', ')],
+      ['failover: binds of the killed pod', String(moving.length)],
+      [
+        'failover: Bound again on the other, p50 / max',
+        `${ms(pct(moveLat, 50))} / ${moveLat.length === moving.length ? ms(Math.max(...moveLat)) : `n/a (${moveLat.length}/${moving.length})`} (lease ${LEASE_S} s)`,
+      ],
+      ['failover: binds Bound on the survivor afterwards', `${onSurvivor}/${n}`],
+      ['simulator: most sessions ever open at once for one system_id', String(maxConcurrent)],
+    ]),
+  );
+}
+
+async function scaleRow(c: Cluster): Promise<void> {
+  const ns = 'bench-scale';
+  const n = SCALE_BINDS;
+  await namespaceWithSecret(c, ns);
+  const sim = await startSim();
+  const core = await startCore();
+  const baselineMs = await baselineBinds(n, sim.smppPort);
+  const pods = await startPods(c, 3, 'ops-scale', ns, core.url);
+  const watch = new BindWatch(c.kc, ns);
+  await watch.start();
+  const file = await bindManifests(c, ns, n, sim, SCALE_INTERVAL_MS);
+  const a = await applyAndWait(c, watch, file, n);
+  console.log(`scale: ${a.bound}/${n} Ready; kubectl apply took ${sec(a.applyMs)}`);
+  await sleep(15_000);
+  const st = await steady(c, pods, STEADY_S);
+  const counts = pods.map((p) => watch.countOn(p.name));
+  const systems = await sim.systems();
+  const maxConcurrent = Math.max(
+    0,
+    ...systems.filter((s) => s.systemId.startsWith('sys')).map((s) => s.maxConcurrent),
+  );
+  await watch.stop();
+  await Promise.all(pods.map((p) => p.stop()));
+  await sim.stop();
+  await core.stop();
+
+  console.log(
+    `\n## scale: ${n} client binds, 3 pods, lease ${LEASE_S} s, queueCheckInterval ${SCALE_INTERVAL_MS} ms\n`,
+  );
+  console.log(
+    table([
+      ['figure', 'value'],
+      ['bare SMPP binds to the same simulator (baseline)', ms(baselineMs)],
+      ['kubectl apply of all binds', ms(a.applyMs)],
+      [
+        'all Bound after the apply began',
+        `${ms(a.allBoundAfterStartMs)} (${a.bound}/${n}; ${ratio(a.allBoundAfterStartMs, baselineMs)} the baseline)`,
+      ],
+      ['all Bound after the apply finished', ms(a.allBoundAfterApplyMs)],
+      ['creation → Ready p50 / p99 (as watched)', `${ms(pct(a.seenLat, 50))} / ${ms(pct(a.seenLat, 99))}`],
+      ['binds per pod', counts.join(' / ')],
+      [`steady API writes (${Math.round(st.seconds)} s)`, writesLine(st, 3)],
+      ['steady CPU per pod', st.cpuCores.map((x) => `${x.toFixed(3)} core`).join(', ')],
+      ['RSS per pod', st.rss.map(mib).join(', ')],
+      ['simulator: most sessions at once for one system_id', String(maxConcurrent)],
+    ]),
+  );
+}
+
+async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
+  const ns = `bench-idle-${intervalMs}`;
+  const n = BINDS;
+  await namespaceWithSecret(c, ns);
+  const sim = await startSim();
+  const core = await startCore();
+  const [pod] = await startPods(c, 1, `ops-idle-${intervalMs}`, ns, core.url);
+  if (!pod) throw new Error('no pod');
+  await sleep(5000);
+  const rss0 = pod.rss();
+  const watch = new BindWatch(c.kc, ns);
+  await watch.start();
+  const file = await bindManifests(c, ns, n, sim, intervalMs);
+  const a = await applyAndWait(c, watch, file, n);
+  await watch.stop();
+  await sleep(20_000);
+  const st = await steady(c, [pod], STEADY_S);
+  const rss1 = pod.rss();
+  await pod.stop();
+  await sim.stop();
+  await core.stop();
+  return [
+    `${intervalMs} ms`,
+    `${a.bound}/${n}`,
+    mib(rss0),
+    mib(rss1),
+    kib((rss1 - rss0) / n),
+    `${(st.cpuCores[0] ?? NaN).toFixed(3)} core`,
+    `${(st.coreRequestsPerS[0] ?? NaN).toFixed(0)}/s`,
+    kib(st.metricsBytes[0] ?? NaN),
+    `${(st.writes.total / st.seconds).toFixed(2)}/s`,
+  ];
+}
+
 async function main(): Promise<void> {
-  const budgetEnd = Date.now() + BUDGET_S * 1000;
+  cliPath();
   const info = await startControlPlane();
+  const kc = new KubeConfig();
+  kc.loadFromFile(info.adminKubeconfig);
+  const c: Cluster = { info, kc, dir: await mkdtemp(join(tmpdir(), 'smpp-opbench-')) };
   try {
     const crds = resolve(import.meta.dirname, '../../crds');
-    await run(info.kubectl, ['--kubeconfig', info.adminKubeconfig, 'apply', '--server-side', '-f', crds]);
-    await run(info.kubectl, [
-      '--kubeconfig',
-      info.adminKubeconfig,
-      'wait',
-      '--for=condition=Established',
-      '-f',
-      crds,
-    ]);
-    const rows: Row[] = [];
-    for (const n of SIZES) {
-      if (Date.now() > budgetEnd) {
-        console.log(`budget of ${BUDGET_S} s spent; skipping ${n} binds`);
-        continue;
-      }
-      const r = await measure(info, n, budgetEnd);
-      rows.push(r);
-      console.log(`${n} binds done: ${r.bound}/${n} bound, ${r.failedOver}/${r.moved} failed over`);
-    }
-    const f = (ms: number): string => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
-    console.log(
-      `\nlease duration ${LEASE_MS} ms, two gateway pods, one kube-apiserver + etcd on this machine\n`,
-    );
-    console.log(
-      table([
-        [
-          'binds',
-          'bare binds (baseline)',
-          'apply→Bound p50',
-          'p99',
-          'all Bound',
-          'vs baseline',
-          'moved',
-          'failover',
-          'failover / lease',
-          'double binds',
-        ],
-        ...rows.map((r) => [
-          r.n,
-          f(r.baselineMs),
-          f(r.applyP50),
-          f(r.applyP99),
-          f(r.allBoundMs) + (r.bound < r.n ? ` (${r.bound}/${r.n})` : ''),
-          ratio(r.allBoundMs, r.baselineMs),
-          r.moved,
-          f(r.failoverMs) + (r.failedOver < r.moved ? ` (${r.failedOver}/${r.moved})` : ''),
-          Number.isFinite(r.failoverMs) ? (r.failoverMs / LEASE_MS).toFixed(2) : 'n/a',
-          r.doubleBinds,
+    await kubectl(info, ['apply', '--server-side', '-f', crds]);
+    await kubectl(info, ['wait', '--for=condition=Established', '-f', crds]);
+    console.log(`operator bench: ${new Date().toISOString()}, load average ${(await loadAvg()).join(' ')}`);
+    if (ROWS.has('apply')) await applyRow(c);
+    if (ROWS.has('scale')) await scaleRow(c);
+    if (ROWS.has('idle')) {
+      const rows = [await idleRow(c, 1000), await idleRow(c, 100)];
+      console.log(
+        `\n## idle: ${BINDS} client binds on 1 pod (RSS before the binds → after; per bind = the difference / ${BINDS})\n`,
+      );
+      console.log(
+        table([
+          [
+            'queueCheckInterval',
+            'Ready',
+            'RSS before',
+            'RSS after',
+            'per bind',
+            'CPU idle',
+            'core requests',
+            '/metrics',
+            'API writes',
+          ],
+          ...rows,
         ]),
-      ]),
-    );
+      );
+    }
+    console.log(`\nload average at the end: ${(await loadAvg()).join(' ')}`);
   } finally {
     await stopControlPlane(info);
   }
+}
+
+async function loadAvg(): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3);
 }
 
 main().then(

@@ -28,6 +28,12 @@ export function cpuSeconds(pid: number): number {
   return (utime + stime) / clkTck();
 }
 
+/** Resident set size of a live process, in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
 /** CPU seconds of this Node process (all its threads). */
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
@@ -67,9 +73,15 @@ function installExitHook(): void {
   }
 }
 
-export function spawnManaged(name: string, command: string, args: string[], cwd?: string): ManagedProcess {
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: string[],
+  cwd?: string,
+  env?: NodeJS.ProcessEnv,
+): ManagedProcess {
   installExitHook();
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   let output = '';
   const keep = (chunk: Buffer): void => {
