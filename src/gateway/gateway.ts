@@ -13,6 +13,7 @@ import type { CoreClient } from '../core/index.js';
 import { bindLogger, type Logger } from '../log.js';
 import { removeBindSeries, type Metrics } from '../metrics.js';
 import type { ClientSessionOptions } from '../smpp/client-session.js';
+import type { CloseReason } from '../smpp/link/close-reason.js';
 import {
   SmppListener,
   type BindRejection,
@@ -176,7 +177,7 @@ export class Gateway extends EventEmitter {
         this.servers.get(info.key)?.runner.onSessionBound(info);
         if (info.bindType !== 'transmitter') this.partnerReceipts?.poke(info.key);
       });
-      listener.on('sessionClosed', (info: ServerSessionInfo, reason: string) =>
+      listener.on('sessionClosed', (info: ServerSessionInfo, _text: string, reason: CloseReason) =>
         this.servers.get(info.key)?.runner.onSessionClosed(info, reason),
       );
       listener.on('submitThrottled', (info: ServerSessionInfo) =>

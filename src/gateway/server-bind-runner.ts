@@ -18,6 +18,7 @@ import {
 } from '../metrics.js';
 import type { InboundResult } from '../smpp/client-session.js';
 import { Status } from '../smpp/errors.js';
+import { describeClose, type CloseReason } from '../smpp/link/close-reason.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
 import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
@@ -33,12 +34,14 @@ export const SUBMIT_TEMPORARY_ERROR = Status.ESME_RMSGQFUL;
 export const SUBMIT_PERMANENT_ERROR = 0x45; // ESME_RSUBMITFAIL
 
 /** Session ends that are nobody's error: not worth a lastError in the status. */
-const ORDERLY_CLOSE: ReadonlySet<string> = new Set([
-  'unbind by peer',
-  'listener closing',
-  'bind removed',
-  'bind suspended',
-]);
+/** Closes that are not a fault of the partner's session: they leave lastError alone. */
+function orderlyClose(r: CloseReason): boolean {
+  if (r.kind === 'unbind-by-peer') return true;
+  return (
+    r.kind === 'local' &&
+    (r.cause === 'listener closing' || r.cause === 'bind removed' || r.cause === 'bind suspended')
+  );
+}
 
 export interface ServerBindRunnerDeps {
   bind: ResolvedServerBind;
@@ -225,9 +228,9 @@ export class ServerBindRunner {
     this.pump?.poke();
   }
 
-  onSessionClosed(_info: ServerSessionInfo, reason: string): void {
+  onSessionClosed(_info: ServerSessionInfo, reason: CloseReason): void {
     this.d.metrics.disconnections.labels(this.labels).inc();
-    if (!ORDERLY_CLOSE.has(reason)) this.lastError = `partner session closed: ${reason}`;
+    if (!orderlyClose(reason)) this.lastError = `partner session closed: ${describeClose(reason)}`;
     this.refresh();
   }
 
