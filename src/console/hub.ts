@@ -37,7 +37,8 @@ export class ConsoleHub {
   private debounce: NodeJS.Timeout | undefined;
   private counterTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
-  private gathering = false;
+  private gathering: Promise<void> | undefined;
+  private gatheredAt = 0;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
 
@@ -56,16 +57,27 @@ export class ConsoleHub {
   }
 
   /** Refreshes counters now (e.g. for the JSON snapshot when no page is open). */
-  async refreshCounters(): Promise<void> {
-    if (this.gathering) return;
-    this.gathering = true;
-    try {
-      this.counters = await this.o.counters();
-    } catch (err) {
-      this.o.log.warn({ err }, 'console: gathering counters failed');
-    } finally {
-      this.gathering = false;
-    }
+  refreshCounters(): Promise<void> {
+    this.gathering ??= (async () => {
+      try {
+        this.counters = await this.o.counters();
+        this.gatheredAt = Date.now();
+      } catch (err) {
+        this.o.log.warn({ err }, 'console: gathering counters failed');
+      } finally {
+        this.gathering = undefined;
+      }
+    })();
+    return this.gathering;
+  }
+
+  /**
+   * The table for a page being sent: counters no older than one gathering interval (an open
+   * page keeps them fresh; otherwise they are gathered now).
+   */
+  async pageSnapshot(): Promise<{ meta: ConsoleMeta; binds: BindRow[] }> {
+    if (Date.now() - this.gatheredAt > (this.o.countersEveryMs ?? 1000)) await this.refreshCounters();
+    return this.snapshot();
   }
 
   /** Adds an SSE client: a full snapshot first, then changes. */

@@ -1,7 +1,7 @@
 /**
  * The console's HTTP server (CONSOLE_PORT): the page, its live feed and its actions.
  *
- *   GET  /                                  the page (and its CSS / JS modules)
+ *   GET  /                                  the page, with every bind in it (and its CSS / JS modules)
  *   GET  /api/v1/binds                      every bind with counters (JSON)
  *   GET  /api/v1/events                     the same, live (server-sent events: snapshot, update, meta)
  *   GET  /api/v1/session                    CSRF token, and the viewer (from a bearer token, if sent)
@@ -15,6 +15,7 @@ import { csrfCookie, csrfProblem, cookieValue, CSRF_COOKIE, newCsrfToken } from 
 import { ConsoleHub, type CounterSnapshot } from './hub.js';
 import type { PodReport } from './local-report.js';
 import { isLoopback, urlHost } from './net.js';
+import { renderPage } from './page.js';
 import { loadWebFiles } from './static.js';
 import { ACTIONS, type ActionName, type BindMode, type ConsoleSource } from './types.js';
 
@@ -102,6 +103,7 @@ const ACTION_PATH =
 export async function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServer> {
   const log = o.log.child({ component: 'console' });
   const files = await loadWebFiles();
+  const template = (files.get('/index.html')?.body ?? Buffer.alloc(0)).toString('utf8');
   const hub = new ConsoleHub({
     source: o.source,
     counters: o.counters,
@@ -127,6 +129,16 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD, POST' }).end();
+      return;
+    }
+    if (path === '/' || path === '/index.html') {
+      const page = renderPage(template, await hub.pageSnapshot(), Date.now());
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        ...SECURITY_HEADERS,
+      });
+      res.end(req.method === 'HEAD' ? undefined : page);
       return;
     }
     const file = files.get(path);

@@ -23,7 +23,7 @@ export const WEB_FILES: Record<string, string> = {
   '/index.html': 'index.html',
   '/console.css': 'console.css',
   '/app.js': 'app.js',
-  '/render.js': 'render.js',
+  '/table.js': 'table.js',
   '/api.js': 'api.js',
   '/favicon.svg': 'favicon.svg',
 };

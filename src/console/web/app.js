@@ -1,86 +1,134 @@
-// The Live Status page: a snapshot, then live changes over server-sent events, applied to the
-// rows in place. Actions go through api.js with the viewer's own Kubernetes token (cluster)
-// or as runtime overrides (standalone on a loopback address).
+// The Live Status page. It arrives with every row already in it (drawn by the server with
+// table.js); this script makes it live: the feed's snapshot, then its changes, are applied row
+// by row and cell by cell, touching only cells whose markup changed. Actions go through api.js
+// with the viewer's own Kubernetes token (cluster) or as runtime overrides (standalone on a
+// loopback address).
 import { act, hasToken, live, session, setToken } from './api.js';
-import { createRow, renderTotals, tickUptimes, updateRow } from './render.js';
-
-const rows = new Map();
-const trs = new Map();
-let meta;
-let viewer = { canPatch: {} };
+import {
+  ANONYMOUS,
+  cellsOf,
+  formatUptime,
+  noticeText,
+  permission,
+  rowHtml,
+  rowSig,
+  searchText,
+  servedByText,
+  sortKey,
+  totals,
+} from './table.js';
 
 const $ = (id) => document.getElementById(id);
 const bodies = { client: $('client-table').tBodies[0], server: $('server-table').tBodies[0] };
 
-function permission(row) {
-  if (!meta) return 'loading';
-  if (meta.actions === 'off')
-    return 'Read-only: standalone actions work only when the console listens on a loopback address';
-  if (viewer.canPatch['*'] || viewer.canPatch[`${row.mode}/${row.namespace}`]) return true;
-  if (meta.actions === 'kubernetes') {
-    return viewer.username
-      ? `Read-only: ${viewer.username} may not patch ${row.mode === 'client' ? 'smppclientbinds' : 'smppserverbinds'} in ${row.namespace}`
-      : 'Read-only: sign in with a Kubernetes token that may patch this bind';
+/** The binds, by key, as the feed last sent them. */
+const rows = new Map();
+/**
+ * The rows on the page, by key: the <tr>, and the markup its cells hold (undefined for a row
+ * the server drew that the feed has not confirmed yet; `sig` is the server's fingerprint).
+ */
+const shown = new Map();
+for (const body of Object.values(bodies))
+  for (const tr of body.rows) shown.set(tr.dataset.key, { tr, cells: undefined, sig: tr.dataset.sig });
+
+let meta;
+let viewer = ANONYMOUS;
+const may = (row) => permission(row, meta, viewer);
+
+/** Ticks the uptimes under root (the server sends boundSince once, not every second). */
+function tick(root, now = Date.now()) {
+  for (const t of root.querySelectorAll('td[data-field="uptime"] time')) {
+    const v = formatUptime(t.dateTime, now);
+    if (t.textContent !== v) t.textContent = v;
   }
-  return 'Read-only';
 }
 
-const order = (a, b) => (a.namespace + '/' + a.name).localeCompare(b.namespace + '/' + b.name);
+const template = document.createElement('template');
 
-function place(mode) {
-  const sorted = [...rows.values()].filter((r) => r.mode === mode).sort(order);
+function insert(tr, mode) {
+  const key = sortKey(tr.dataset.key);
   const body = bodies[mode];
-  const frag = document.createDocumentFragment();
-  for (const r of sorted) frag.append(trs.get(r.key));
-  body.append(frag);
+  for (const other of body.rows) {
+    if (sortKey(other.dataset.key) > key) {
+      body.insertBefore(tr, other);
+      return;
+    }
+  }
+  body.append(tr);
+}
+
+// A cell whose markup changed gets it whole, except while its action is under way (the action's
+// end redraws it). Focus on a button that is replaced moves to its successor in the cell
+// (Disconnect → Connect), so a keyboard user is not thrown back to the top of the page.
+function patch(td, html) {
+  if (td.querySelector('[data-busy]')) return false;
+  const active = document.activeElement;
+  const focused = active && td.contains(active) ? (active.dataset.action ?? '') : undefined;
+  td.innerHTML = html;
+  tick(td.parentElement);
+  if (focused !== undefined)
+    (td.querySelector(`[data-action="${focused}"]`) ?? td.querySelector('button'))?.focus();
+  return true;
+}
+
+function render(row) {
+  const s = shown.get(row.key);
+  if (s === undefined) {
+    template.innerHTML = rowHtml(row, may(row), Date.now());
+    const tr = template.content.firstElementChild;
+    shown.set(row.key, { tr, cells: cellsOf(row, may(row)), sig: undefined });
+    insert(tr, row.mode);
+    return true;
+  }
+  const next = cellsOf(row, may(row));
+  const cells = s.tr.cells;
+  for (let i = 0; i < next.length; i++) {
+    if (s.cells?.[i] === next[i]) continue;
+    if (!patch(cells[i], next[i])) next[i] = s.cells?.[i];
+  }
+  s.cells = next;
+  return false;
 }
 
 function upsert(list) {
-  const added = new Set();
+  let added = false;
   for (const row of list) {
     rows.set(row.key, row);
-    let tr = trs.get(row.key);
-    if (!tr) {
-      tr = createRow(row);
-      trs.set(row.key, tr);
-      added.add(row.mode);
-    }
-    updateRow(tr, row, permission(row));
+    const s = shown.get(row.key);
+    // A row the server drew: if the feed has it as it was, its cells are what the server wrote
+    // (for the anonymous viewer), and nothing is redrawn.
+    if (s !== undefined && s.cells === undefined && s.sig === rowSig(row))
+      s.cells = cellsOf(row, permission(row, meta, ANONYMOUS));
+    if (render(row)) added = true;
   }
-  for (const mode of added) place(mode);
-  if (added.size > 0) applyFilter();
+  if (added) applyFilter();
 }
 
 function remove(keys) {
   for (const key of keys) {
     rows.delete(key);
-    trs.get(key)?.remove();
-    trs.delete(key);
+    shown.get(key)?.tr.remove();
+    shown.delete(key);
+  }
+}
+
+function renderTotals() {
+  for (const [id, text] of Object.entries(totals(rows.values(), meta))) {
+    const el = $(id);
+    if (el.textContent !== text) el.textContent = text;
   }
 }
 
 function refreshPermissions() {
-  for (const [key, row] of rows) updateRow(trs.get(key), row, permission(row));
+  for (const row of rows.values()) render(row);
 }
 
 function setMeta(m) {
   meta = m;
-  $('served-by').textContent =
-    m.mode === 'cluster' ? `cluster · served by pod ${m.servedBy}` : `standalone gateway ${m.servedBy}`;
-  const notice = $('notice');
-  let text = '';
-  if (m.mode === 'standalone') {
-    text =
-      m.actions === 'local'
-        ? `Standalone: binds come from ${m.manifests}. Reconnect, Disconnect and Connect are runtime overrides kept apart from those files: the files are not changed, and a restart forgets the overrides.`
-        : `Standalone: binds come from ${m.manifests}. Actions are off because the console listens on a non-loopback address.`;
-  } else if (m.unreachablePods && m.unreachablePods.length > 0) {
-    text = `Counters of pod(s) ${m.unreachablePods.join(', ')} could not be read; their binds show the last known state.`;
-  }
-  notice.textContent = text;
-  notice.hidden = text === '';
-  $('signin').hidden = m.actions !== 'kubernetes';
-  renderTotals(document, rows.values(), meta);
+  $('served-by').textContent = servedByText(m);
+  $('notice').textContent = noticeText(m);
+  document.body.dataset.actions = m.actions;
+  renderTotals();
   refreshPermissions();
 }
 
@@ -92,14 +140,18 @@ function say(text, kind = 'info') {
 
 function applyFilter() {
   const q = $('filter').value.trim().toLowerCase();
-  for (const tr of trs.values()) tr.hidden = q !== '' && !tr.dataset.search.includes(q);
+  for (const [key, s] of shown) {
+    const row = rows.get(key);
+    const hide = q !== '' && row !== undefined && !searchText(row).includes(q);
+    if (s.tr.hidden !== hide) s.tr.hidden = hide;
+  }
 }
 
 async function onAction(ev) {
   const b = ev.target.closest('button[data-action]');
   if (!b || b.disabled) return;
-  const tr = b.closest('tr');
-  const row = rows.get(tr.dataset.key);
+  const key = b.closest('tr').dataset.key;
+  const row = rows.get(key);
   if (!row) return;
   b.dataset.busy = '1';
   b.disabled = true;
@@ -115,8 +167,14 @@ async function onAction(ev) {
     say(`${b.textContent} failed: ${err.message}`, 'error');
   } finally {
     delete b.dataset.busy;
-    const current = rows.get(row.key);
-    if (current) updateRow(tr, current, permission(current));
+    b.disabled = false;
+    // The button was changed by hand: draw the actions cell again from the latest row.
+    const s = shown.get(key);
+    const current = rows.get(key);
+    if (s && current) {
+      if (s.cells) s.cells[s.cells.length - 1] = undefined;
+      render(current);
+    }
   }
 }
 
@@ -133,7 +191,7 @@ async function refreshViewer() {
         (ns.length > 0 ? ` · may act on ${ns.join(', ')}` : ' · read-only (no patch permission)')
       : 'Read-only: sign in to reconnect or disconnect binds.';
   } else {
-    viewer = { canPatch: {} };
+    viewer = ANONYMOUS;
     $('who').textContent = `Token not accepted (${s.status}): ${s.error ?? ''}. Read-only.`;
   }
   $('signout').hidden = !hasToken();
@@ -155,20 +213,17 @@ for (const t of ['client-table', 'server-table']) $(t).addEventListener('click',
 
 live({
   snapshot(s) {
-    // Marks for test/bench/console-render.ts (when the data came, when the table was built).
-    performance.mark('console:snapshot');
     const keep = new Set(s.binds.map((b) => b.key));
-    remove([...rows.keys()].filter((k) => !keep.has(k)));
-    setMeta(s.meta);
+    remove([...shown.keys()].filter((k) => !keep.has(k)));
+    meta = s.meta;
     upsert(s.binds);
-    renderTotals(document, rows.values(), meta);
+    setMeta(s.meta);
     document.body.dataset.ready = 'true';
-    performance.mark('console:rendered');
   },
   update(u) {
     remove(u.remove);
     upsert(u.upsert);
-    renderTotals(document, rows.values(), meta);
+    renderTotals();
   },
   meta: setMeta,
   state(st) {
@@ -178,4 +233,4 @@ live({
   },
 });
 void refreshViewer();
-setInterval(() => tickUptimes(document), 1000);
+setInterval(() => tick(document), 1000);

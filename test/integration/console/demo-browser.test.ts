@@ -140,6 +140,21 @@ describe('console of the demo, in Chromium', () => {
     );
     expect(await page.textContent(`tr[data-key="${CARRIER}"] td[data-field="pod"]`)).toBe('demo-gateway');
     expect(await page.textContent('#notice')).toContain('runtime overrides kept apart from those files');
+    // The tables keep their semantics though each row is laid out as a grid: Chromium's own
+    // accessibility tree (what a screen reader gets) has the tables, their rows, column headers
+    // and cells.
+    const cdp = await browser.context.newCDPSession(page);
+    const ax = (await cdp.send('Accessibility.getFullAXTree')) as {
+      nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[];
+    };
+    const roles = (role: string): string[] =>
+      ax.nodes.filter((n) => !n.ignored && n.role?.value === role).map((n) => n.name?.value ?? '');
+    expect(roles('table')).toHaveLength(2);
+    expect(roles('row')).toHaveLength(4);
+    expect(roles('columnheader').filter((n) => n === 'Phase')).toHaveLength(2);
+    expect(roles('cell')).toContain('demo-gateway');
+    expect(roles('button')).toContain('Disconnect default/demo-carrier');
+    await cdp.detach();
     // Accessibility basics: every input has a label, every button an accessible name.
     expect(
       await page.$$eval('input', (els) =>
