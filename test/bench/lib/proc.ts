@@ -2,7 +2,9 @@
 // always stop them, also when the benchmark itself fails or is interrupted.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+
+export { freePort } from '../../helpers/net.js';
 
 let clockTicks: number | undefined;
 
@@ -112,18 +114,6 @@ export function spawnManaged(
 }
 
 /** An ephemeral loopback port that was free a moment ago (for programs that need a number up front). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function waitForPort(
   port: number,
   timeoutMs: number,

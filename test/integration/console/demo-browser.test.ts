@@ -4,7 +4,6 @@
 // simulator sees the unbind) and Connect brings it back, both as runtime overrides that leave
 // the files alone. Also: labels, keyboard, dark mode, CSRF, and the screenshot for docs/.
 import { cp, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -12,6 +11,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../../src/commands/demo.js';
 import { launchChromium, type Chromium } from '../../helpers/chromium.js';
+import { freePort } from '../../helpers/net.js';
 import { until } from '../gateway/harness.js';
 
 // What the functions passed to page.evaluate / waitForFunction use in the browser.
@@ -30,17 +30,6 @@ declare function getComputedStyle(e: object): { backgroundColor: string; color: 
 
 const CARRIER = 'client/default/demo-carrier';
 const PARTNER = 'server/default/demo-partner';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 interface BindJson {
   key: string;

@@ -1,15 +1,14 @@
 // `smpp-operator run --manifests DIR` as a real process: serves /metrics, moves messages, and on
 // SIGTERM mid-traffic drains (every taken message reported) and exits 0.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { createLogger } from '../../../src/log.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
+import { spawnGateway, type RunningInfo } from '../../helpers/gateway-proc.js';
 import { until } from './harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -44,50 +43,20 @@ metadata: {name: c}
 spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, passwordSecretRef: {name: c, key: password}, tpsLimit: 100, queueCheckInterval: 100}
 `,
     );
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [
-        '--experimental-transform-types',
-        '--no-warnings',
-        '--import',
-        './test/bench/lib/register.mjs',
-        'src/cli.ts',
-        'run',
-        '--manifests',
-        dir,
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          API_BASE_URL: core.url,
-          METRICS_HOST: '127.0.0.1',
-          METRICS_PORT: '0',
-          SMPP_LISTEN_HOST: '127.0.0.1',
-          SMPP_LISTEN_PORT: '0',
-          SHUTDOWN_GRACE_SECONDS: '5',
-          LOG_LEVEL: 'info',
-        },
+    // Every chunk of output is kept: the password must be in none of it.
+    const gw = spawnGateway('gw', {
+      args: ['--manifests', dir],
+      env: { API_BASE_URL: core.url, SHUTDOWN_GRACE_SECONDS: '5' },
+      keepChunks: Infinity,
+    });
+    cleanups.push(() => gw.kill());
+    let running: RunningInfo | undefined;
+    void gw.running.then((r) => (running = r));
+    const metricsUrl = await until('gateway running', () => running?.metricsUrl, 30_000).catch(
+      (err: unknown) => {
+        throw new Error(`${(err as Error).message}; output:\n${gw.tail(Infinity)}`);
       },
     );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-
-    const metricsUrl = await until(
-      'gateway running',
-      () => /"metrics":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(out)?.[1],
-      30_000,
-    ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; output:\n${out}`);
-    });
     await until('bound at the simulator', () => sim.state.stats().boundSessions === 1, 20_000);
     const ids = Array.from(
       { length: 400 },
@@ -109,19 +78,11 @@ spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, p
     expect(metrics).toMatch(/smpp_connection_status\{bind_name="c",mode="client"[^}]*\} 1/);
     expect(metrics).toContain('process_cpu_seconds_total'); // default process metrics in a real run
 
-    child.kill('SIGTERM');
-    const code = await exited;
+    gw.child.kill('SIGTERM');
+    const code = await gw.exited;
     expect(code).toBe(0);
-    expect(out).toContain('gateway stopped');
-    const stopped = JSON.parse(out.split('\n').find((l) => l.includes('"gateway stopped"')) ?? '{}') as {
-      inFlight: number;
-      reportsAbandoned: number;
-      taken: number;
-      sent: number;
-      returned: number;
-      failed: number;
-      released: number;
-    };
+    const stopped = gw.stopped;
+    if (stopped === undefined) throw new Error(`no 'gateway stopped' line; output:\n${gw.tail()}`);
     expect(stopped.inFlight).toBe(0);
     expect(stopped.reportsAbandoned).toBe(0);
     expect(stopped.taken).toBe(stopped.sent + stopped.returned + stopped.failed + stopped.released);
@@ -130,6 +91,6 @@ spec: {smscName: proc, host: 127.0.0.1, port: ${sim.smppPort}, systemId: proc, p
     expect(sentInCore).toBeLessThan(400);
     expect(core.store.stats().retries).toBe(stopped.returned);
     expect(core.store.stats().duplicateSends).toBe(0);
-    expect(out).not.toContain(PW);
+    expect(gw.output.join('')).not.toContain(PW);
   });
 });

@@ -3,19 +3,17 @@
 // through the console Service's EndpointSlices), and actions are done with the viewer's own
 // token: a ServiceAccount allowed to patch binds can, one that may only read gets read-only
 // buttons and 403 from the API, no token gets 401. Chromium drives the page.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { resolve } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { launchChromium, type Chromium } from '../../helpers/chromium.js';
+import { freePort } from '../../helpers/net.js';
 import { controlPlane, eventually, kubectl, uniqueName } from '../helpers.js';
 import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from '../operator/harness.js';
+import { startGatewayProc, type GatewayProc } from '../operator/procs.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVICE = 'smpp-console';
 const N = 4;
 
@@ -24,17 +22,6 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): PageElement | null };
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '0.0.0.0', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 /** EndpointSlices may not hold loopback addresses: the pods are reached on this machine's own. */
 function machineIp(): string {
   for (const list of Object.values(networkInterfaces()))
@@ -42,11 +29,11 @@ function machineIp(): string {
   throw new Error('no non-loopback IPv4 address on this machine for the EndpointSlices');
 }
 
+/** A gateway pod and the port of its console. */
 interface Proc {
   name: string;
   port: number;
-  child: ChildProcess;
-  output: string[];
+  gw: GatewayProc;
 }
 
 interface RowJson {
@@ -73,47 +60,17 @@ async function sh(args: string[], input?: string): Promise<string> {
 }
 
 function start(name: string, port: number): Proc {
-  const child = spawn(
-    process.execPath,
-    [
-      '--experimental-transform-types',
-      '--no-warnings',
-      '--import',
-      './test/bench/lib/register.mjs',
-      'src/cli.ts',
-      'run',
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KUBECONFIG: controlPlane().adminKubeconfig,
-        POD_NAME: name,
-        POD_NAMESPACE: ns,
-        WATCH_NAMESPACES: ns,
-        LEASE_DURATION_SECONDS: '4',
-        API_BASE_URL: core.url,
-        SMPP_POLL_INTERVAL: '200',
-        METRICS_HOST: '127.0.0.1',
-        METRICS_PORT: '0',
-        SMPP_LISTEN_HOST: '127.0.0.1',
-        SMPP_LISTEN_PORT: '0',
-        CONSOLE_HOST: '0.0.0.0',
-        CONSOLE_PORT: String(port),
-        CONSOLE_SERVICE: SERVICE,
-        SHUTDOWN_GRACE_SECONDS: '2',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const gw = startGatewayProc(name, {
+    namespace: ns,
+    coreUrl: core.url,
+    extra: {
+      CONSOLE_HOST: '0.0.0.0',
+      CONSOLE_PORT: String(port),
+      CONSOLE_SERVICE: SERVICE,
+      SHUTDOWN_GRACE_SECONDS: '2',
     },
-  );
-  const p: Proc = { name, port, child, output: [] };
-  const keep = (d: Buffer): void => {
-    p.output.push(d.toString());
-    if (p.output.length > 400) p.output.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  });
+  const p: Proc = { name, port, gw };
   procs.push(p);
   return p;
 }
@@ -206,7 +163,7 @@ beforeAll(async () => {
       }),
     });
   }
-  const [pa, pb] = [await freePort(), await freePort()];
+  const [pa, pb] = [await freePort('0.0.0.0'), await freePort('0.0.0.0')];
   start('gw-a', pa);
   start('gw-b', pb);
   // What the console Service's EndpointSlice controller would write: one slice per pod here,
@@ -255,23 +212,14 @@ beforeAll(async () => {
     120_000,
     'binds Bound on both pods',
   ).catch((err: unknown) => {
-    throw new Error(
-      `${(err as Error).message}\n${procs.map((p) => p.output.join('').slice(-2000)).join('\n---\n')}`,
-    );
+    throw new Error(`${(err as Error).message}\n${procs.map((p) => p.gw.tail(2000)).join('\n---\n')}`);
   });
   browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const p of procs.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      const exited = new Promise((r) => p.child.once('exit', r));
-      p.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    }
-  }
+  for (const p of procs.splice(0)) await p.gw.terminate(15_000);
   await sim?.close();
   await core?.close();
   await coreApi.deleteNamespace({ name: ns }).catch(() => undefined);

@@ -2,28 +2,20 @@
 // Gateway behind the in-cluster controller, POD_NAME / POD_NAMESPACE / WATCH_NAMESPACES from the
 // environment, as the downward API gives them) against the real API server, with the SMSC
 // simulator as carrier and devcore as the SMS core. One is killed with SIGKILL.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
-import { controlPlane, eventually, useNamespace } from '../helpers.js';
+import { eventually, useNamespace } from '../helpers.js';
 import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from './harness.js';
+import { startGatewayProc, type GatewayProc } from './procs.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const N = 6;
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-}
 
 describe('gateway processes as pods', () => {
   const ns = useNamespace('proc');
   let sim: RunningSmscSim;
   let core: DevCore;
-  const procs: Proc[] = [];
+  const procs: GatewayProc[] = [];
   const { core: coreApi, custom } = apis();
 
   beforeAll(async () => {
@@ -34,57 +26,17 @@ describe('gateway processes as pods', () => {
     core = await startDevCore({ port: 0 });
   });
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        const exited = new Promise((r) => p.child.once('exit', r));
-        p.child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-        if (p.child.exitCode === null) p.child.kill('SIGKILL');
-      }
-    }
+    for (const p of procs.splice(0)) await p.terminate(15_000);
     await sim.close();
     await core.close();
   });
 
-  function start(name: string): Proc {
-    const child = spawn(
-      process.execPath,
-      [
-        '--experimental-transform-types',
-        '--no-warnings',
-        '--import',
-        './test/bench/lib/register.mjs',
-        'src/cli.ts',
-        'run',
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          KUBECONFIG: controlPlane().adminKubeconfig,
-          POD_NAME: name,
-          POD_NAMESPACE: ns.name,
-          WATCH_NAMESPACES: ns.name,
-          LEASE_DURATION_SECONDS: '4',
-          API_BASE_URL: core.url,
-          SMPP_POLL_INTERVAL: '200',
-          METRICS_HOST: '127.0.0.1',
-          METRICS_PORT: '0',
-          SMPP_LISTEN_HOST: '127.0.0.1',
-          SMPP_LISTEN_PORT: '0',
-          SHUTDOWN_GRACE_SECONDS: '2',
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const p: Proc = { name, child, output: [] };
-    const keep = (d: Buffer): void => {
-      p.output.push(d.toString());
-      if (p.output.length > 400) p.output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+  function start(name: string): GatewayProc {
+    const p = startGatewayProc(name, {
+      namespace: ns.name,
+      coreUrl: core.url,
+      extra: { SHUTDOWN_GRACE_SECONDS: '2' },
+    });
     procs.push(p);
     return p;
   }

@@ -3,26 +3,16 @@
 // messages is SIGKILLed, or both pods are restarted one after the other, before the carrier's
 // receipts are due: every message still ends delivered in the core. A partner's receipt goes out
 // on whichever pod holds its receiver session.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import smpp, { type PDU, type Session } from 'smpp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
-import { controlPlane, eventually, useNamespace } from '../helpers.js';
+import { eventually, useNamespace } from '../helpers.js';
 import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from './harness.js';
+import { startGatewayProc, type GatewayProc } from './procs.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const MESSAGES = 200;
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  /** The SMPP listener port, from the "gateway running" log line. */
-  smppPort: Promise<number>;
-}
 
 describe('receipt store shared by gateway processes', () => {
   const ns = useNamespace('rstore');
@@ -31,7 +21,7 @@ describe('receipt store shared by gateway processes', () => {
   let redis: TestRedis;
   let prefixN = 0;
   let prefix = '';
-  const procs: Proc[] = [];
+  const procs: GatewayProc[] = [];
   const partners: Session[] = [];
   const { core: coreApi, custom } = apis();
 
@@ -48,65 +38,22 @@ describe('receipt store shared by gateway processes', () => {
   });
   afterEach(async () => {
     for (const p of partners.splice(0)) p.destroy();
-    await Promise.all(procs.splice(0).map((p) => stopProc(p)));
+    await Promise.all(procs.splice(0).map((p) => p.terminate(20_000)));
     await sim?.close();
     await core.close();
   });
 
-  async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-    const exited = new Promise((r) => p.child.once('exit', r));
-    p.child.kill(signal);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  }
-
-  function start(name: string): Proc {
-    const child = spawn(
-      process.execPath,
-      [
-        '--experimental-transform-types',
-        '--no-warnings',
-        '--import',
-        './test/bench/lib/register.mjs',
-        'src/cli.ts',
-        'run',
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          KUBECONFIG: controlPlane().adminKubeconfig,
-          POD_NAME: name,
-          POD_NAMESPACE: ns.name,
-          WATCH_NAMESPACES: ns.name,
-          LEASE_DURATION_SECONDS: '4',
-          API_BASE_URL: core.url,
-          SMPP_POLL_INTERVAL: '200',
-          METRICS_HOST: '127.0.0.1',
-          METRICS_PORT: '0',
-          SMPP_LISTEN_HOST: '127.0.0.1',
-          SMPP_LISTEN_PORT: '0',
-          SHUTDOWN_GRACE_SECONDS: '5',
-          LOG_LEVEL: 'info',
-          RECEIPT_STORE: 'redis',
-          REDIS_URL: redis.url,
-          REDIS_KEY_PREFIX: prefix,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+  function start(name: string): GatewayProc {
+    const p = startGatewayProc(name, {
+      namespace: ns.name,
+      coreUrl: core.url,
+      extra: {
+        SHUTDOWN_GRACE_SECONDS: '5',
+        RECEIPT_STORE: 'redis',
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
       },
-    );
-    let gotPort: (n: number) => void = () => undefined;
-    const p: Proc = { name, child, output: [], smppPort: new Promise((r) => (gotPort = r)) };
-    const keep = (d: Buffer): void => {
-      const s = d.toString();
-      p.output.push(s);
-      if (p.output.length > 400) p.output.shift();
-      const m = /"smppPort":(\d+)/.exec(s);
-      if (m) gotPort(Number(m[1]));
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    });
     procs.push(p);
     return p;
   }
@@ -212,10 +159,10 @@ describe('receipt store shared by gateway processes', () => {
     await eventually(() => sentAll(ids), 60_000, 'every message sent');
     expect(delivered(ids)).toBe(0);
     // helm upgrade: one pod after the other is replaced (SIGTERM, drain, a new pod).
-    await stopProc(a);
+    await a.terminate(20_000);
     const a2 = start('gw-a2');
-    await a2.smppPort;
-    await stopProc(b);
+    await a2.running;
+    await b.terminate(20_000);
     start('gw-b2');
     await eventually(() => boundOn(['gw-a2', 'gw-b2']), 90_000, 'carrier Bound on a new pod').catch(
       (err: Error) => {
@@ -260,7 +207,7 @@ describe('receipt store shared by gateway processes', () => {
         spec: { systemId: 'acme', passwordSecretRef: { name: 'acme', key: 'password' }, maxSessions: 4 },
       },
     });
-    const [portA, portB] = await Promise.all([a.smppPort, b.smppPort]);
+    const [{ smppPort: portA }, { smppPort: portB }] = await Promise.all([a.running, b.running]);
     // Submits on pod A (transmitter), the receiver session on pod B.
     const tx = await eventually(
       () => partner(portA, 'bind_transmitter').catch(() => undefined),
