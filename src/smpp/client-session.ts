@@ -165,8 +165,9 @@ export class ClientSession extends EventEmitter {
         this.emit('throttled');
       },
       closed: (link, reason) => this.onClose(link, reason),
-      latency: (command, ms) => {
-        if (this.listenerCount('latency') > 0) this.emit('latency', { command, ms });
+      latency: (command, sentAt) => {
+        if (this.listenerCount('latency') > 0)
+          this.emit('latency', { command, ms: performance.now() - sentAt });
       },
     };
   }

@@ -89,8 +89,8 @@ export interface LinkHooks {
   /** The peer answered ESME_RTHROTTLED; the pacer's limiter pauses for `pauseMs`. */
   throttled(link: SmppLink, pauseMs: number): void;
   closed(link: SmppLink, reason: CloseReason): void;
-  /** Round trip of each request of ours, when the owner measures it. */
-  latency?: (command: string, ms: number) => void;
+  /** Each response to a request of ours sent at `sentAt` (performance.now()), for owners that time them. */
+  latency?: (command: string, sentAt: number) => void;
 }
 
 /** The sweep period for timers of these lengths: a fifth of the shortest, 10-250 ms. */
@@ -109,6 +109,7 @@ export class SmppLink {
   readonly socket: Socket;
   readonly openedAt = performance.now();
   private readonly opts: LinkOptions;
+  private readonly window: number;
   private readonly hooks: LinkHooks;
   private readonly reader: PduReader;
   private _state: LinkState = 'open';
@@ -141,6 +142,7 @@ export class SmppLink {
   constructor(socket: Socket, opts: LinkOptions, hooks: LinkHooks) {
     this.socket = socket;
     this.opts = opts;
+    this.window = opts.window;
     this.hooks = hooks;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.reader = new PduReader(
@@ -171,7 +173,7 @@ export class SmppLink {
 
   /** Bound, the window not full and the socket not backed up: send() goes out now. */
   get hasRoom(): boolean {
-    return this._state === 'bound' && !this.needDrain && this.pending.size < this.opts.window;
+    return this._state === 'bound' && !this.needDrain && this.pending.size < this.window;
   }
 
   /** Bytes written but not yet flushed to the kernel. */
@@ -334,7 +336,7 @@ export class SmppLink {
   private settle(req: LinkRequest, pdu: PDU): void {
     const status = pdu.command_status;
     const latency = this.hooks.latency;
-    if (latency !== undefined) latency(req.command, performance.now() - req.sentAt);
+    if (latency !== undefined) latency(req.command, req.sentAt);
     const limiter = this.pacer?.limiter;
     if (status === 0) {
       limiter?.accepted();
