@@ -20,66 +20,78 @@ function readyOf(conditions: readonly Condition[] | undefined): BindRow['ready']
   return r;
 }
 
-function clientBase(namespace: string, name: string, spec: ClientSpec): BindRow {
-  const row: BindRow = {
-    key: rowKey('client', namespace, name),
-    mode: 'client',
-    namespace,
-    name,
-    smscName: spec.smscName ?? name,
-    systemId: spec.systemId,
-    phase: 'Pending',
-    bindType: spec.bindType ?? 'transceiver',
-    host: spec.host,
-    port: spec.port ?? 2775,
-    suspended: spec.suspend === true,
-  };
-  if (spec.tpsLimit !== undefined) row.tpsLimit = spec.tpsLimit;
-  return row;
+/** What both kinds of status have, as the controller writes it or as the standalone gateway computes it. */
+interface StatusPart {
+  phase?: BindRow['phase'];
+  conditions?: readonly Condition[];
+  lastError?: string;
+  sessions?: readonly { pod: string; peerAddress: string; bindType: string; since: string }[];
 }
 
-function serverBase(namespace: string, name: string, spec: ServerSpec): BindRow {
-  const row: BindRow = {
-    key: rowKey('server', namespace, name),
-    mode: 'server',
-    namespace,
-    name,
-    smscName: spec.smscName ?? name,
-    systemId: spec.systemId,
-    phase: 'Pending',
-    bindType: (spec.allowedBindTypes ?? ['transmitter', 'receiver', 'transceiver']).join(', '),
-    suspended: spec.suspend === true,
-    sessions: [],
-  };
-  if (spec.tpsLimit !== undefined) row.tpsLimit = spec.tpsLimit;
-  return row;
-}
-
-/** A bind as the API server has it: spec from the user, status from the gateway pods. */
-export function rowFromClientResource(b: SmppClientBind): BindRow {
-  const row = clientBase(b.metadata.namespace ?? '', b.metadata.name, b.spec);
-  const s = b.status;
+function withStatus(row: BindRow, s: StatusPart | undefined): BindRow {
   if (s?.phase) row.phase = s.phase;
   const ready = readyOf(s?.conditions);
   if (ready) row.ready = ready;
   if (s?.lastError) row.lastError = s.lastError;
+  if (row.mode === 'server')
+    row.sessions = (s?.sessions ?? []).map(
+      (x): SessionRow => ({ pod: x.pod, peer: x.peerAddress, bindType: x.bindType, since: x.since }),
+    );
+  return row;
+}
+
+function base(
+  mode: BindRow['mode'],
+  namespace: string,
+  name: string,
+  spec: ClientSpec | ServerSpec,
+  bindType: string,
+): BindRow {
+  const row: BindRow = {
+    key: rowKey(mode, namespace, name),
+    mode,
+    namespace,
+    name,
+    smscName: spec.smscName ?? name,
+    systemId: spec.systemId,
+    phase: 'Pending',
+    bindType,
+    suspended: spec.suspend === true,
+  };
+  if (spec.tpsLimit !== undefined) row.tpsLimit = spec.tpsLimit;
+  return row;
+}
+
+function clientBase(namespace: string, name: string, spec: ClientSpec): BindRow {
+  const row = base('client', namespace, name, spec, spec.bindType ?? 'transceiver');
+  row.host = spec.host;
+  row.port = spec.port ?? 2775;
+  return row;
+}
+
+function serverBase(namespace: string, name: string, spec: ServerSpec): BindRow {
+  const types = spec.allowedBindTypes ?? ['transmitter', 'receiver', 'transceiver'];
+  return { ...base('server', namespace, name, spec, types.join(', ')), sessions: [] };
+}
+
+/** A server bind is up since its oldest live session. */
+function firstSince(row: BindRow): void {
+  const first = (row.sessions ?? []).map((x) => x.since).sort()[0];
+  if (first !== undefined) row.boundSince = first;
+}
+
+/** A bind as the API server has it: spec from the user, status from the gateway pods. */
+export function rowFromClientResource(b: SmppClientBind): BindRow {
+  const row = withStatus(clientBase(b.metadata.namespace ?? '', b.metadata.name, b.spec), b.status);
+  const s = b.status;
   if (s?.gatewayPod) row.gatewayPod = s.gatewayPod;
   if (s?.boundSince && row.phase === 'Bound') row.boundSince = s.boundSince;
   return row;
 }
 
 export function rowFromServerResource(b: SmppServerBind): BindRow {
-  const row = serverBase(b.metadata.namespace ?? '', b.metadata.name, b.spec);
-  const s = b.status;
-  if (s?.phase) row.phase = s.phase;
-  const ready = readyOf(s?.conditions);
-  if (ready) row.ready = ready;
-  if (s?.lastError) row.lastError = s.lastError;
-  row.sessions = (s?.sessions ?? []).map(
-    (x): SessionRow => ({ pod: x.pod, peer: x.peerAddress, bindType: x.bindType, since: x.since }),
-  );
-  const first = row.sessions.map((x) => x.since).sort()[0];
-  if (first !== undefined) row.boundSince = first;
+  const row = withStatus(serverBase(b.metadata.namespace ?? '', b.metadata.name, b.spec), b.status);
+  firstSince(row);
   return row;
 }
 
@@ -100,10 +112,7 @@ export function rowFromLocalClient(
     target: { host: spec.host, port: spec.port ?? 2775, systemId: spec.systemId, bindType: row.bindType },
     now,
   });
-  row.phase = st.phase ?? 'Pending';
-  const ready = readyOf(st.conditions);
-  if (ready) row.ready = ready;
-  if (st.lastError) row.lastError = st.lastError;
+  withStatus(row, st);
   row.gatewayPod = pod;
   if (runtime.boundSince && row.phase === 'Bound') row.boundSince = runtime.boundSince.toISOString();
   return row;
@@ -125,16 +134,9 @@ export function rowFromLocalServer(
     livePods: new Set([pod]),
     now,
   });
-  row.phase = st.phase ?? 'Pending';
-  const ready = readyOf(st.conditions);
-  if (ready) row.ready = ready;
-  if (st.lastError) row.lastError = st.lastError;
+  withStatus(row, st);
   row.gatewayPod = pod;
-  row.sessions = (st.sessions ?? []).map(
-    (x): SessionRow => ({ pod: x.pod, peer: x.peerAddress, bindType: x.bindType, since: x.since }),
-  );
-  const first = (runtime.sessions ?? []).map((x) => x.since.getTime()).sort((a, b) => a - b)[0];
-  if (first !== undefined) row.boundSince = new Date(first).toISOString();
+  firstSince(row);
   return row;
 }
 
