@@ -63,7 +63,7 @@ export function isTemporaryStatus(code: number): boolean {
 }
 
 /** What went wrong, stable across releases: match on this, not on messages or class names. */
-export type SmppErrorCode = 'status' | 'timeout' | 'closed' | 'unsent' | 'decode' | 'encode';
+export type SmppErrorCode = 'status' | 'timeout' | 'closed' | 'unsent' | 'decode' | 'encode' | 'refused';
 
 /** The base of every error the SMPP engine raises; `code` says which kind it is. */
 export abstract class SmppError extends Error {

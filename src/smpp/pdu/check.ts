@@ -5,6 +5,7 @@
  * the session carries on, since the command_length framing is still intact.
  */
 import { Status } from '../errors.js';
+import { CommandId, commandName } from './header.js';
 import { Tag, TLV_SPECS } from './tlv.js';
 
 export interface Refusal {
@@ -18,23 +19,7 @@ export interface CheckOptions {
   addresses: boolean;
 }
 
-export const CommandId = {
-  generic_nack: 0x80000000,
-  bind_receiver: 0x00000001,
-  bind_transmitter: 0x00000002,
-  query_sm: 0x00000003,
-  submit_sm: 0x00000004,
-  deliver_sm: 0x00000005,
-  unbind: 0x00000006,
-  replace_sm: 0x00000007,
-  cancel_sm: 0x00000008,
-  bind_transceiver: 0x00000009,
-  outbind: 0x0000000b,
-  enquire_link: 0x00000015,
-  submit_multi: 0x00000021,
-  alert_notification: 0x00000102,
-  data_sm: 0x00000103,
-} as const;
+export { CommandId };
 
 const HEADER = 16;
 // cstring() results below 0: the field has no NUL within its maximum, or the PDU ends first.
@@ -283,7 +268,10 @@ export function genericNack(sequence: number, status: number): Buffer {
 export function refusalResponse(b: Buffer, status: number): Buffer {
   const id = b.readUInt32BE(4);
   const seq = b.readUInt32BE(12);
-  if (NO_RESPONSE.has(id) || id >= 0x80000000) return genericNack(seq, status);
+  // A command id SMPP 3.4 does not define has no response of its own either (§4.3).
+  const own = (id | 0x80000000) >>> 0;
+  if (NO_RESPONSE.has(id) || id >= 0x80000000 || commandName(own).startsWith('0x'))
+    return genericNack(seq, status);
   const out = genericNack(seq, status);
   out.writeUInt32BE((id | 0x80000000) >>> 0, 4);
   return out;

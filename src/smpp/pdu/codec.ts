@@ -1,0 +1,319 @@
+/**
+ * Bytes to typed PDUs and back. decodePdu never throws: a request that breaks SMPP 3.4 comes
+ * back as a PduRefusal carrying the response that answers it; a response whose body is short
+ * still settles its request (status and sequence are in the header). encodePdu throws only
+ * SmppEncodeError, for values the types cannot rule out (an octet above 255, a C-string too long).
+ */
+import { SmppEncodeError, SmppError, Status } from '../errors.js';
+import { checkRequest, genericNack, refusalResponse, type CheckOptions, type Refusal } from './check.js';
+import { CommandId, commandName } from './header.js';
+import {
+  dataSmSize,
+  messageIdSize,
+  readDataSm,
+  readMessageId,
+  readShortMessage,
+  shortMessageSize,
+  writeDataSm,
+  writeMessageId,
+  writeShortMessage,
+} from './message.js';
+import type { Pdu } from './pdu.js';
+import {
+  querySmRespSize,
+  querySmSize,
+  readQuerySm,
+  readQuerySmResp,
+  writeQuerySm,
+  writeQuerySmResp,
+} from './query.js';
+import {
+  alertSize,
+  bindRespSize,
+  bindSize,
+  outbindSize,
+  readAlert,
+  readBind,
+  readBindResp,
+  readOutbind,
+  writeAlert,
+  writeBind,
+  writeBindResp,
+  writeOutbind,
+} from './session.js';
+import { Cursor, HEADER, RESPONSE_BIT, sequenceCheck, Truncated, Writer } from './wire.js';
+
+/**
+ * A PDU refused as it was read: `response` answers it (null for a response PDU, which is never
+ * answered), and the session carries on since the framing is intact.
+ */
+export class PduRefusal extends SmppError {
+  readonly code = 'refused';
+  readonly command: string;
+  readonly sequence: number;
+  readonly status: number;
+  /** For logs: which field and why; never field contents (a password could be one). */
+  readonly reason: string;
+  readonly response: Buffer | null;
+  constructor(command: string, sequence: number, status: number, reason: string, response: Buffer | null) {
+    super(`${command} refused: ${reason}`);
+    this.name = 'PduRefusal';
+    this.command = command;
+    this.sequence = sequence;
+    this.status = status;
+    this.reason = reason;
+    this.response = response;
+  }
+}
+
+export type Decoded = Pdu | PduRefusal;
+
+function refuse(b: Buffer, r: Refusal): PduRefusal {
+  const id = b.readUInt32BE(4);
+  const request = (id & RESPONSE_BIT) === 0;
+  return new PduRefusal(
+    commandName(id),
+    b.readUInt32BE(12),
+    r.status,
+    r.reason,
+    request ? refusalResponse(b, r.status) : null,
+  );
+}
+
+// Properties are assigned by the read* functions; each starts from its header so every decoded
+// PDU of one command has the same shape (and V8 the same hidden class).
+type Draft = Record<string, unknown> & { command: string; command_status: number; sequence_number: number };
+
+/**
+ * One framed PDU (header included, `b.length` = command_length) as a typed PDU, or the refusal
+ * that answers it. Requests are checked first (pdu/check.ts), so their readers meet only
+ * well-formed bodies; responses are read leniently.
+ */
+export function decodePdu(b: Buffer, check: CheckOptions = { addresses: false }): Decoded {
+  if (b.length < HEADER || b.readUInt32BE(0) !== b.length) {
+    return new PduRefusal(
+      'unknown',
+      b.length >= HEADER ? b.readUInt32BE(12) : 0,
+      Status.ESME_RINVCMDLEN,
+      'command_length does not match the PDU',
+      b.length >= HEADER ? genericNack(b.readUInt32BE(12), Status.ESME_RINVCMDLEN) : null,
+    );
+  }
+  const id = b.readUInt32BE(4);
+  const request = (id & RESPONSE_BIT) === 0;
+  if (request) {
+    const refusal = checkRequest(b, check);
+    if (refusal !== null) return refuse(b, refusal);
+  }
+  const d: Draft = { command: '', command_status: b.readUInt32BE(8), sequence_number: b.readUInt32BE(12) };
+  const c = new Cursor(b);
+  try {
+    return read(id, c, d);
+  } catch (err) {
+    if (!(err instanceof Truncated)) throw err;
+    if (request) return refuse(b, { status: Status.ESME_RINVCMDLEN, reason: `PDU ends inside ${err.field}` });
+    return headerOnly(id, d);
+  }
+}
+
+function read(id: number, c: Cursor, d: Draft): Decoded {
+  const p = d as unknown as Pdu;
+  switch (id) {
+    case CommandId.submit_sm_resp:
+      d.command = 'submit_sm_resp';
+      readMessageId(c, p as never);
+      return p;
+    case CommandId.deliver_sm_resp:
+      d.command = 'deliver_sm_resp';
+      readMessageId(c, p as never);
+      return p;
+    case CommandId.data_sm_resp:
+      d.command = 'data_sm_resp';
+      readMessageId(c, p as never);
+      return p;
+    case CommandId.submit_sm:
+      d.command = 'submit_sm';
+      readShortMessage(c, p as never);
+      return p;
+    case CommandId.deliver_sm:
+      d.command = 'deliver_sm';
+      readShortMessage(c, p as never);
+      return p;
+    case CommandId.data_sm:
+      d.command = 'data_sm';
+      readDataSm(c, p as never);
+      return p;
+    case CommandId.enquire_link:
+    case CommandId.enquire_link_resp:
+    case CommandId.unbind:
+    case CommandId.unbind_resp:
+    case CommandId.generic_nack:
+      d.command = commandName(id);
+      return p;
+    case CommandId.bind_transmitter:
+    case CommandId.bind_receiver:
+    case CommandId.bind_transceiver:
+      d.command = commandName(id);
+      readBind(c, p as never);
+      return p;
+    case CommandId.bind_transmitter_resp:
+    case CommandId.bind_receiver_resp:
+    case CommandId.bind_transceiver_resp:
+      d.command = commandName(id);
+      // A negative bind_resp usually has no body at all.
+      if (c.done) d.system_id = '';
+      else readBindResp(c, p as never);
+      return p;
+    case CommandId.outbind:
+      d.command = 'outbind';
+      readOutbind(c, p as never);
+      return p;
+    case CommandId.alert_notification:
+      d.command = 'alert_notification';
+      readAlert(c, p as never);
+      return p;
+    case CommandId.query_sm:
+      d.command = 'query_sm';
+      readQuerySm(c, p as never);
+      return p;
+    case CommandId.query_sm_resp:
+      d.command = 'query_sm_resp';
+      if (c.done) return headerOnly(id, d);
+      readQuerySmResp(c, p as never);
+      return p;
+    default: {
+      const b = c.b;
+      // §3.3 / §4.3: a command we do not take is answered with ESME_RINVCMDID, by its own
+      // response when SMPP defines one (cancel_sm, replace_sm, submit_multi ...), else generic_nack.
+      return refuse(b, {
+        status: Status.ESME_RINVCMDID,
+        reason: `command ${commandName(id)} is not supported`,
+      });
+    }
+  }
+}
+
+/** A response with its body cut short, as a PDU of that command with empty fields. */
+function headerOnly(id: number, d: Draft): Pdu {
+  const command = commandName(id);
+  d.command = command;
+  for (const k of Object.keys(d))
+    if (k !== 'command' && k !== 'command_status' && k !== 'sequence_number') delete d[k];
+  switch (id) {
+    case CommandId.submit_sm_resp:
+    case CommandId.deliver_sm_resp:
+    case CommandId.data_sm_resp:
+      d.message_id = '';
+      break;
+    case CommandId.bind_transmitter_resp:
+    case CommandId.bind_receiver_resp:
+    case CommandId.bind_transceiver_resp:
+      d.system_id = '';
+      break;
+    case CommandId.query_sm_resp:
+      d.message_id = '';
+      d.final_date = '';
+      d.message_state = 0;
+      d.error_code = 0;
+      break;
+  }
+  return d as unknown as Pdu;
+}
+
+function bodySize(p: Pdu): number {
+  switch (p.command) {
+    case 'submit_sm':
+    case 'deliver_sm':
+      return shortMessageSize(p);
+    case 'data_sm':
+      return dataSmSize(p);
+    case 'submit_sm_resp':
+    case 'deliver_sm_resp':
+    case 'data_sm_resp':
+      return messageIdSize(p);
+    case 'bind_transmitter':
+    case 'bind_receiver':
+    case 'bind_transceiver':
+      return bindSize(p);
+    case 'bind_transmitter_resp':
+    case 'bind_receiver_resp':
+    case 'bind_transceiver_resp':
+      return bindRespSize(p);
+    case 'outbind':
+      return outbindSize(p);
+    case 'alert_notification':
+      return alertSize(p);
+    case 'query_sm':
+      return querySmSize(p);
+    case 'query_sm_resp':
+      return querySmRespSize(p);
+    case 'unbind':
+    case 'unbind_resp':
+    case 'enquire_link':
+    case 'enquire_link_resp':
+    case 'generic_nack':
+      return 0;
+  }
+}
+
+function writeBody(w: Writer, p: Pdu): void {
+  switch (p.command) {
+    case 'submit_sm':
+    case 'deliver_sm':
+      return writeShortMessage(w, p);
+    case 'data_sm':
+      return writeDataSm(w, p);
+    case 'submit_sm_resp':
+    case 'deliver_sm_resp':
+    case 'data_sm_resp':
+      return writeMessageId(w, p);
+    case 'bind_transmitter':
+    case 'bind_receiver':
+    case 'bind_transceiver':
+      return writeBind(w, p);
+    case 'bind_transmitter_resp':
+    case 'bind_receiver_resp':
+    case 'bind_transceiver_resp':
+      return writeBindResp(w, p);
+    case 'outbind':
+      return writeOutbind(w, p);
+    case 'alert_notification':
+      return writeAlert(w, p);
+    case 'query_sm':
+      return writeQuerySm(w, p);
+    case 'query_sm_resp':
+      return writeQuerySmResp(w, p);
+    case 'unbind':
+    case 'unbind_resp':
+    case 'enquire_link':
+    case 'enquire_link_resp':
+    case 'generic_nack':
+      return;
+  }
+}
+
+/**
+ * The bytes of `p`. A response with a non-zero command_status goes out as its header alone
+ * (§3.3), as does every PDU without a body. Throws SmppEncodeError only.
+ */
+export function encodePdu(p: Pdu): Buffer {
+  const command = p.command;
+  try {
+    const id = CommandId[command] as number | undefined;
+    if (id === undefined) throw new SmppEncodeError(String(command), 'not a command this engine encodes');
+    sequenceCheck(command, p.sequence_number);
+    const status = p.command_status;
+    if (!Number.isInteger(status) || status < 0 || status > 0xffffffff) {
+      throw new SmppEncodeError(command, `command_status ${status} is not a 32-bit unsigned integer`);
+    }
+    const headerOnlyPdu = status !== 0 && (id & RESPONSE_BIT) !== 0;
+    const length = HEADER + (headerOnlyPdu ? 0 : bodySize(p));
+    const w = new Writer(length, id, status, p.sequence_number);
+    if (!headerOnlyPdu) writeBody(w, p);
+    return w.b;
+  } catch (err) {
+    if (err instanceof SmppEncodeError) throw err;
+    // A value of the wrong type slipped past the compiler (an untyped caller): still ours.
+    throw new SmppEncodeError(String(command), err);
+  }
+}
