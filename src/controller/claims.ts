@@ -97,6 +97,13 @@ export class ClaimTable {
 
   /** Takes the claim if it is free, ours, or its holder is gone. */
   async acquire(name: string, meta: ClaimMeta): Promise<AcquireResult> {
+    // A conflict means someone wrote it first: decide once more from the fresh copy at once
+    // (a takeover racing a release must not wait a whole retry period).
+    const first = await this.acquireOnce(name, meta);
+    return first.held || !first.conflict ? first : this.acquireOnce(name, meta);
+  }
+
+  private async acquireOnce(name: string, meta: ClaimMeta): Promise<AcquireResult & { conflict?: boolean }> {
     if (this.held(name)) return { held: true };
     const a = this.o.authority;
     if (!a.valid) return { held: false, holder: this.holderOf(name) ?? '' };
@@ -123,7 +130,9 @@ export class ClaimTable {
         }
       }
       let holder = cur.spec?.holderIdentity ?? '';
-      if (holder !== '' && holder !== self) {
+      // A holder confirmed gone (after the first of its claims, without a read: see
+      // confirmGone) is taken over with one conditional write; a stale copy only costs a 409.
+      if (holder !== '' && holder !== self && !(await a.confirmGone(holder))) {
         // The watched copy may lag a release: read it fresh before waiting on its holder (a
         // read, never a write, and only while this pod is preferred and not holding).
         const fresh = await api.read(name);
@@ -132,9 +141,9 @@ export class ClaimTable {
           cur = fresh;
           holder = fresh.spec?.holderIdentity ?? '';
         }
-      }
-      if (holder !== '' && holder !== self && !(await a.confirmGone(holder))) {
-        return { held: false, holder };
+        if (holder !== '' && holder !== self && !(await a.confirmGone(holder))) {
+          return { held: false, holder };
+        }
       }
       const written = await api.replace(cur, heldSpec(self, durationMs, cur.spec));
       return this.took(
@@ -145,11 +154,10 @@ export class ClaimTable {
       );
     } catch (err) {
       if (err instanceof LeaseConflict) {
-        // Someone wrote it first: decide again from a fresh copy.
         this.cache.delete(name);
         const fresh = await api.read(name).catch(() => undefined);
         if (fresh) this.observe(fresh);
-        return { held: false, holder: fresh?.spec?.holderIdentity ?? '' };
+        return { held: false, holder: fresh?.spec?.holderIdentity ?? '', conflict: true };
       }
       this.o.log.warn({ lease: name, err: errMessage(err) }, 'claim acquire failed');
       return { held: false, holder: this.holderOf(name) ?? '' };

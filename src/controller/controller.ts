@@ -39,7 +39,7 @@ import type { BindKind, GatewayPort, StatusListener } from './contracts.js';
 import { objectKey } from './contracts.js';
 import { secretKeysOf } from './desired-state.js';
 import { KubeEventSink, KubeObjectWriter } from './kube-writer.js';
-import { Membership, errText } from './membership.js';
+import { MEMBER_LABEL, Membership, errText } from './membership.js';
 import { SHARDS, shardOf } from './ownership.js';
 import { PartnerPollers } from './pollers.js';
 import { Reconciler } from './reconcile.js';
@@ -150,6 +150,17 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       resource: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases' },
       namespaces: [o.podNamespace],
       labelSelector: CLAIM_LABEL,
+    },
+    log,
+  );
+  // Member Leases of every pod: a renewal is seen when it is written, so a dead pod's silence
+  // (what its shards wait out) is timed from its last renewal rather than from our next list.
+  const memberLeases = new Informer<V1Lease>(
+    kc,
+    {
+      resource: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases' },
+      namespaces: [o.podNamespace],
+      labelSelector: `${MEMBER_LABEL}=true`,
     },
     log,
   );
@@ -281,8 +292,12 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // In a cluster nobody polls for a partner until it holds the poller's claim.
   o.gateway.setServerPollers?.([]);
 
+  // 32 status writes in flight: a failover's or an apply's burst of Bound binds (hundreds) is on
+  // the path to Ready, and the API server answers many small patches in parallel far faster
+  // than in series; per bind still at most one write per statusMinIntervalMs.
   const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log, {
     minIntervalMs: o.statusMinIntervalMs ?? 1_000,
+    concurrency: 32,
   });
   const events = new KubeEventSink(kc, o.podName, log);
 
@@ -382,6 +397,10 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     if ((l.spec?.holderIdentity ?? '') !== (old.spec?.holderIdentity ?? '')) wakeClaim(l);
   });
 
+  memberLeases.on('add', (l: V1Lease) => membership.observeLease(l));
+  memberLeases.on('update', (l: V1Lease) => membership.observeLease(l));
+  memberLeases.on('delete', (l: V1Lease) => membership.observeLeaseDeleted(l));
+
   const onStatus: StatusListener = (kind, namespace, name) => {
     if (kind === 'SmppClientBind') {
       enqueue(CLIENT + `${namespace}/${name}`);
@@ -407,7 +426,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   servers.start();
   secrets.start();
   claimLeases.start();
-  const informers = [clients, servers, secrets, claimLeases];
+  memberLeases.start();
+  const informers = [clients, servers, secrets, claimLeases, memberLeases];
   const ready = (async () => {
     await Promise.all(informers.map((i) => i.waitForSync()));
     await membership.start();

@@ -9,11 +9,13 @@
  * "this process is running its controller" rather than "a container exists", and a pod that
  * shuts down deletes its Lease so the others stop preferring it at once.
  */
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { errMessage, leaseTimeString, RenewedLease, type LeaseApi } from '../kube/lease.js';
 import { MembershipView, memberLeaseName } from './ownership.js';
 
 export const MEMBER_LABEL = 'smpp.omnimessage.io/member';
+const ABSENT = '\u0000absent';
 
 export interface MembershipOptions {
   api: LeaseApi;
@@ -39,6 +41,13 @@ export function httpStatus(err: unknown): number | undefined {
   return undefined;
 }
 
+/** The resourceVersion a list was answered at; items carry their own, the newest bounds it. */
+function listRv(list: V1Lease[]): number {
+  let max = 0;
+  for (const l of list) max = Math.max(max, Number(l.metadata?.resourceVersion) || 0);
+  return max;
+}
+
 function toMs(t: Date | string | undefined): number | undefined {
   if (t === undefined) return undefined;
   const ms = new Date(t).getTime();
@@ -53,6 +62,10 @@ export class Membership {
   private lastLive: string[] = [];
   private stopped = false;
   private ticking: Promise<void> | undefined;
+  /** holder → the renewTime (or ABSENT) a fresh read confirmed silent for a whole duration */
+  private readonly confirmed = new Map<string, string>();
+  /** resourceVersion of the newest copy seen of each member Lease */
+  private readonly rvs = new Map<string, number>();
 
   constructor(private readonly o: MembershipOptions) {
     this.leaseName = memberLeaseName(o.podName);
@@ -121,24 +134,61 @@ export class Membership {
   private async refresh(): Promise<void> {
     const list = await this.o.api.list(`${MEMBER_LABEL}=true`);
     const now = performance.now();
-    const wall = Date.now();
     const present = new Set<string>();
     for (const l of list) {
       const holder = l.spec?.holderIdentity;
       if (!holder) continue;
       present.add(holder);
-      this.view.observe(
-        {
-          holder,
-          renewTime: leaseTimeString(l.spec?.renewTime ?? l.spec?.acquireTime),
-          renewedAtWall: toMs(l.spec?.renewTime ?? l.spec?.acquireTime),
-          durationMs: (l.spec?.leaseDurationSeconds ?? 15) * 1000,
-        },
-        now,
-        wall,
-      );
+      this.sighted(l, now);
     }
-    for (const holder of this.view.holders()) if (!present.has(holder)) this.view.forget(holder, now);
+    for (const holder of this.view.holders()) {
+      if (present.has(holder)) continue;
+      // Gone from a list newer than anything watched of it: its Lease was deleted.
+      const rv = this.rvs.get(holder);
+      if (rv === undefined || rv <= listRv(list)) this.forgetHolder(holder, now);
+    }
+  }
+
+  /**
+   * A member Lease as watched (add/update): its renewal is seen within milliseconds instead of
+   * at our next list, so a dead pod's silence is timed from its last renewal, not up to one
+   * renew period later. Copies older than one already seen (a list answered before a watch
+   * event) are ignored, so a renewTime never seems to change back.
+   */
+  observeLease(l: V1Lease): void {
+    if (l.spec?.holderIdentity) this.sighted(l, performance.now());
+    this.reevaluate();
+  }
+
+  /** A member Lease deleted (a clean leave): the pod is gone now. */
+  observeLeaseDeleted(l: V1Lease): void {
+    const holder = l.spec?.holderIdentity;
+    if (holder && holder !== this.o.podName) this.forgetHolder(holder, performance.now());
+    this.reevaluate();
+  }
+
+  private sighted(l: V1Lease, now: number): void {
+    const holder = l.spec?.holderIdentity;
+    if (!holder) return;
+    const rv = Number(l.metadata?.resourceVersion);
+    const have = this.rvs.get(holder);
+    if (Number.isFinite(rv) && have !== undefined && rv < have) return;
+    if (Number.isFinite(rv)) this.rvs.set(holder, rv);
+    this.view.observe(
+      {
+        holder,
+        renewTime: leaseTimeString(l.spec?.renewTime ?? l.spec?.acquireTime),
+        renewedAtWall: toMs(l.spec?.renewTime ?? l.spec?.acquireTime),
+        durationMs: (l.spec?.leaseDurationSeconds ?? 15) * 1000,
+      },
+      now,
+      Date.now(),
+    );
+  }
+
+  private forgetHolder(holder: string, now: number): void {
+    this.rvs.delete(holder);
+    this.view.forget(holder, now);
   }
 
   /**
@@ -151,22 +201,21 @@ export class Membership {
     const now = performance.now();
     const silence = this.view.silence(holder, now);
     if (now - silence.since <= this.o.durationMs) return false;
+    // One fresh read per silence, not one per claim: a dead pod's 32 shards are then taken with
+    // one write each. Safe because the holder, silent a whole duration, has fenced itself and
+    // gets a claim back only through a conditional write, whatever it does after our read.
+    const memo = silence.renewTime ?? ABSENT;
+    if (this.confirmed.get(holder) === memo) return true;
     const fresh = await this.o.api.read(memberLeaseName(holder));
     const renewTime = fresh ? leaseTimeString(fresh.spec?.renewTime ?? fresh.spec?.acquireTime) : undefined;
-    if (renewTime === silence.renewTime) return true;
+    if (renewTime === silence.renewTime) {
+      this.confirmed.set(holder, memo);
+      return true;
+    }
+    this.confirmed.delete(holder);
     // It moved after all: record the sighting, so the clock starts again from now.
-    if (fresh) {
-      this.view.observe(
-        {
-          holder,
-          renewTime: renewTime ?? '',
-          renewedAtWall: toMs(fresh.spec?.renewTime ?? fresh.spec?.acquireTime),
-          durationMs: (fresh.spec?.leaseDurationSeconds ?? 15) * 1000,
-        },
-        performance.now(),
-        Date.now(),
-      );
-    } else this.view.forget(holder, performance.now());
+    if (fresh) this.sighted(fresh, performance.now());
+    else this.forgetHolder(holder, performance.now());
     return false;
   }
 

@@ -109,6 +109,15 @@ interface Memory {
   resolutionMessage?: string;
   lastWriteAt?: number;
   handedAt?: number;
+  /** the object (uid) and resourceVersion our finalizer patch produced */
+  finalizerAdded?: { uid: string; rv: string };
+}
+
+/** a is an older resourceVersion than b (etcd's are increasing integers; anything else: not older) */
+function olderRv(a: string | undefined, b: string): boolean {
+  const x = Number(a);
+  const y = Number(b);
+  return Number.isFinite(x) && Number.isFinite(y) && x < y;
 }
 
 function hasFinalizer(obj: { metadata: { finalizers?: string[] } }): boolean {
@@ -188,10 +197,17 @@ export class Reconciler {
     }
 
     // From here this pod holds the shard and runs (or deliberately does not run) the session.
+    const m = this.mem(memKey);
     if (!hasFinalizer(obj)) {
-      const rv = await d.writer.addFinalizer('SmppClientBind', obj);
+      const uid = obj.metadata.uid ?? '';
+      const ours = m.finalizerAdded;
+      // Our own finalizer patch not yet in the cache (a reconcile right after it): patching again
+      // from this older copy would only fail its resourceVersion precondition and back off.
+      const cached = ours !== undefined && ours.uid === uid && olderRv(obj.metadata.resourceVersion, ours.rv);
+      const rv = cached ? ours.rv : await d.writer.addFinalizer('SmppClientBind', obj);
       // Carry the new resourceVersion so the status write below does not conflict with our own patch.
       if (typeof rv === 'string') {
+        if (!cached) m.finalizerAdded = { uid, rv };
         obj = {
           ...obj,
           metadata: {
@@ -203,7 +219,6 @@ export class Reconciler {
       }
     }
 
-    const m = this.mem(memKey);
     const suspended = obj.spec.suspend === true;
     let resolutionError: ResolutionError | undefined;
     if (suspended) {

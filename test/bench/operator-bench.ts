@@ -370,6 +370,7 @@ async function applyRow(c: Cluster): Promise<void> {
   const moving = [...watch.seen.entries()].filter(([, s]) => s.pod === victim.name).map(([k]) => k);
   watch.movedFrom = victim.name;
   const killedAt = now();
+  const killedWall = Date.now();
   await victim.kill();
   const movedAll = (): boolean => moving.every((k) => watch.seen.get(k)?.movedAt !== undefined);
   await watch.until(movedAll, killedAt + (LEASE_S + 120) * 1000);
@@ -383,6 +384,19 @@ async function applyRow(c: Cluster): Promise<void> {
     ...systems.filter((s) => s.systemId.startsWith('sys')).map((s) => s.maxConcurrent),
   );
   const onSurvivor = watch.countOn(survivor.name);
+  const victimLease = await kubectl(c.info, [
+    '-n',
+    'ops-apply',
+    'get',
+    'lease',
+    `smpp-operator-member-${victim.name}`,
+    '-o',
+    'jsonpath={.spec.renewTime}',
+  ]).catch(() => '');
+  console.log(
+    `failover: killed ${victim.name} at ${new Date(killedWall).toISOString()}; its member Lease last renewed ${victimLease || '?'}`,
+  );
+  if (survivor.logFile) console.log(await timeline(survivor.logFile, killedWall));
 
   await watch.stop();
   await survivor.stop();
@@ -504,6 +518,33 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
     kib(st.metricsBytes[0] ?? NaN),
     `${(st.writes.total / st.seconds).toFixed(2)}/s`,
   ];
+}
+
+/** From an instrumented pod log (BENCH_POD_LOG_DIR): when the survivor saw what, after the kill. */
+async function timeline(file: string, fromWall: number): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const by = new Map<string, { n: number; first: number; last: number }>();
+  for (const line of (await readFile(file, 'utf8')).split('\n')) {
+    let j: { time?: string; msg?: string };
+    try {
+      j = JSON.parse(line) as { time?: string; msg?: string };
+    } catch {
+      continue;
+    }
+    const t = Date.parse(j.time ?? '');
+    if (!(t >= fromWall) || !j.msg) continue;
+    const e = by.get(j.msg) ?? { n: 0, first: t, last: t };
+    e.n++;
+    e.last = t;
+    by.set(j.msg, e);
+  }
+  return [...by.entries()]
+    .sort((a, b) => a[1].first - b[1].first)
+    .map(
+      ([m, e]) =>
+        `  +${((e.first - fromWall) / 1000).toFixed(2)} s … +${((e.last - fromWall) / 1000).toFixed(2)} s  ${e.n}× ${m}`,
+    )
+    .join('\n');
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,12 @@
 // Leases (shards, pollers) that are valid while their holder's member Lease is. Exclusivity,
 // hand-over on release, takeover only after a holder's whole-duration silence, and fencing
 // (the holder gives up before anyone else can take over).
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClaimTable } from '../../src/controller/claims.js';
 import { Membership } from '../../src/controller/membership.js';
 import { memberLeaseName } from '../../src/controller/ownership.js';
+import { Informer } from '../../src/kube/informer.js';
 import { LeaseApi, RenewedLease } from '../../src/kube/lease.js';
 import { createLogger } from '../../src/log.js';
 import {
@@ -28,6 +29,7 @@ interface TestPod {
   membership: Membership;
   claims: ClaimTable;
   events: string[];
+  api: LeaseApi;
 }
 
 describe('member and claim Leases', () => {
@@ -50,7 +52,7 @@ describe('member and claim Leases', () => {
     });
     const claims = new ClaimTable({ api, self: name, durationMs: DURATION, authority: membership, log });
     membership.lease.on('fenced', () => claims.dropAll());
-    const p = { name, membership, claims, events };
+    const p = { name, membership, claims, events, api };
     pods.push(p);
     await membership.start();
     return p;
@@ -103,6 +105,51 @@ describe('member and claim Leases', () => {
     expect(order[0]).toMatch(/^pod-a fenced: not renewed within renewDeadline/);
     expect(order[1]).toBe('pod-b acquired');
     expect(a.claims.held(CLAIM)).toBe(false);
+  });
+
+  it('takes over a silent holder’s claims with one read of its member Lease, after the holder fenced', async () => {
+    const order: string[] = [];
+    const a = await pod('pod-a', adminKubeConfig(), order);
+    const b = await pod('pod-b', adminKubeConfig(), order);
+    // B watches member Leases as the controller does, and counts its reads of A's.
+    const memberReads: string[] = [];
+    const read = b.api.read.bind(b.api);
+    b.api.read = (name: string) => {
+      if (name === memberLeaseName('pod-a')) memberReads.push(name);
+      return read(name);
+    };
+    const members = new Informer<V1Lease>(
+      adminKubeConfig(),
+      {
+        resource: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases' },
+        namespaces: [ns.name],
+        labelSelector: 'smpp.omnimessage.io/member=true',
+      },
+      log,
+    );
+    members.on('add', (l: V1Lease) => b.membership.observeLease(l));
+    members.on('update', (l: V1Lease) => b.membership.observeLease(l));
+    members.start();
+    await members.waitForSync();
+    try {
+      const claimsOfA = Array.from({ length: 8 }, (_, i) => `smpp-shard-${String(10 + i)}`);
+      for (const c of claimsOfA) expect((await a.claims.acquire(c, META)).held).toBe(true);
+      await a.membership.halt();
+      await eventually(
+        async () => ((await b.claims.acquire(claimsOfA[0] as string, META)).held ? true : undefined),
+        DURATION * 5,
+        'b takes the first claim',
+      );
+      order.push('pod-b acquired');
+      for (const c of claimsOfA.slice(1)) expect(await b.claims.acquire(c, META)).toEqual({ held: true });
+      expect(order[0]).toMatch(/^pod-a fenced: not renewed within renewDeadline/);
+      expect(order[1]).toBe('pod-b acquired');
+      // One fresh read confirmed A's silence; the other seven claims cost one write each.
+      expect(memberReads.length).toBe(1);
+      for (const c of claimsOfA) expect((await leases().read(c))?.spec?.holderIdentity).toBe('pod-b');
+    } finally {
+      await members.stop();
+    }
   });
 
   it('fences a holder that cannot renew before another pod acquires', async () => {

@@ -5,7 +5,7 @@
 // request counters.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ControlPlaneInfo } from '../../kube/control-plane.js';
 import { cpuSeconds, freePort, rssBytes, spawnManaged, waitForPort, type ManagedProcess } from './proc.js';
@@ -74,6 +74,8 @@ export interface PodProcess {
   name: string;
   proc: ManagedProcess;
   metricsPort: number;
+  /** where its log goes (BENCH_POD_LOG_DIR) */
+  logFile?: string;
   ready(): Promise<boolean>;
   /** the /metrics page as served */
   metrics(): Promise<string>;
@@ -111,15 +113,22 @@ export async function startPod(o: PodOptions): Promise<PodProcess> {
     SMPP_LISTEN_HOST: '127.0.0.1',
     SMPP_LISTEN_PORT: String(listenPort),
     SHUTDOWN_GRACE_SECONDS: '5',
-    LOG_LEVEL: o.logLevel ?? 'warn',
+    LOG_LEVEL: o.logLevel ?? process.env.BENCH_POD_LOG_LEVEL ?? 'warn',
+    // e.g. BENCH_POD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR": a profile of each pod that exits
+    ...(process.env.BENCH_POD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_POD_NODE_OPTIONS } : {}),
   };
-  const proc = spawnManaged(o.name, process.execPath, [cliPath(), 'run'], ROOT, env);
+  // BENCH_POD_LOG_DIR=DIR keeps each pod's log in DIR/<pod>.log (with BENCH_POD_LOG_LEVEL=info:
+  // when each shard was taken, each session bound), to see where a row's time goes.
+  const dir = process.env.BENCH_POD_LOG_DIR;
+  const logFile = dir ? join(dir, `${o.name}-${process.pid}.log`) : undefined;
+  const proc = spawnManaged(o.name, process.execPath, [cliPath(), 'run'], ROOT, env, logFile);
   await waitForPort(metricsPort, 60_000, proc);
   const base = `http://127.0.0.1:${metricsPort}`;
   return {
     name: o.name,
     proc,
     metricsPort,
+    ...(logFile ? { logFile } : {}),
     ready: async () => {
       try {
         return (await fetch(`${base}/readyz`)).status === 200;

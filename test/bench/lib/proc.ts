@@ -1,7 +1,7 @@
 // Child processes for benchmarks: spawn, wait for their ports, read their CPU time from /proc, and
 // always stop them, also when the benchmark itself fails or is interrupted.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 export { freePort } from '../../helpers/net.js';
@@ -81,12 +81,16 @@ export function spawnManaged(
   args: string[],
   cwd?: string,
   env?: NodeJS.ProcessEnv,
+  /** also append everything it prints to this file (instrumented runs) */
+  logFile?: string,
 ): ManagedProcess {
   installExitHook();
   const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   let output = '';
+  const file = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   const keep = (chunk: Buffer): void => {
+    file?.write(chunk);
     output = (output + chunk.toString('utf8')).slice(-4096);
   };
   child.stdout?.on('data', keep);

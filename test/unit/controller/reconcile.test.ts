@@ -137,6 +137,31 @@ describe('Reconciler client binds', () => {
     expect(w.writes.length).toBe(before); // unchanged status is not rewritten
   });
 
+  it('does not patch the finalizer again from a cached copy older than its own patch', async () => {
+    const w = world();
+    w.secret('ns', 'creds', 'pw');
+    let rv = 10;
+    w.deps.writer.addFinalizer = async (_k, obj) => {
+      w.finalizerOps.push(`add ${obj.metadata.name}@${obj.metadata.resourceVersion}`);
+      return String(++rv);
+    };
+    const r = new Reconciler(w.deps);
+    const stale = (): SmppClientBind => ({
+      ...bind(),
+      metadata: { ...bind().metadata, uid: 'u1', resourceVersion: '10' },
+    });
+    await r.reconcileClient('ns/vf', stale());
+    // The informer has not delivered our patch yet (a session event reconciles again at once).
+    await r.reconcileClient('ns/vf', stale());
+    expect(w.finalizerOps).toEqual(['add vf@10']);
+    // A newer copy without the finalizer (someone removed it) is patched again.
+    await r.reconcileClient('ns/vf', {
+      ...bind(),
+      metadata: { ...bind().metadata, uid: 'u1', resourceVersion: '12' },
+    });
+    expect(w.finalizerOps).toEqual(['add vf@10', 'add vf@12']);
+  });
+
   it('does not write a transitional status for a session just handed over (settle window)', async () => {
     const w = world();
     w.deps.settleMs = 1000;
