@@ -10,14 +10,7 @@
  *   Informer(claim Leases) ───┤  (+ resync)     └→ poller reconcile → claim, Gateway poll grants
  *   Membership, Gateway 'status' events ─┘
  */
-import {
-  CoordinationV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Lease,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObject, type V1Lease, type V1Secret } from '@kubernetes/client-node';
 import {
   API_VERSION,
   CLIENT_BIND_PLURAL,
@@ -127,8 +120,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const resyncMs = o.resyncMs ?? 300_000;
   const namespaces = o.namespaces?.filter((n) => n.length > 0) ?? [];
   const kc = o.kubeConfig;
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const leaseApi = new LeaseApi(kc.makeApiClient(CoordinationV1Api), o.podNamespace);
+  const leaseApi = new LeaseApi(kc, o.podNamespace);
   const unbindTimeoutMs = o.unbindTimeoutMs ?? 5_000;
   const acquireRetryMs = Math.max(250, Math.floor(leaseDurationMs / 5));
 
@@ -295,7 +287,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   // 32 status writes in flight: a failover's or an apply's burst of Bound binds (hundreds) is on
   // the path to Ready, and the API server answers many small patches in parallel far faster
   // than in series; per bind still at most one write per statusMinIntervalMs.
-  const writer = new KubeObjectWriter(custom, { group: GROUP, version: VERSION }, log, {
+  const writer = new KubeObjectWriter(kc, { group: GROUP, version: VERSION }, log, {
     minIntervalMs: o.statusMinIntervalMs ?? 1_000,
     concurrency: 32,
   });

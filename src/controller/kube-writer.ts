@@ -6,15 +6,10 @@
  * through src/kube's EventRecorder (aggregated). Finalizer conflicts surface as errors; the queue
  * retries.
  */
-import {
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type CustomObjectsApi,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CLIENT_BIND_PLURAL, SERVER_BIND_PLURAL } from '../api/index.js';
 import { EventRecorder } from '../kube/events.js';
+import { objectPath, requestJson } from '../kube/http.js';
 import { StatusQueue, type StatusQueueOptions, type StatusQueueStats } from '../kube/status-queue.js';
 import { StatusWriter, type StatusObject } from '../kube/status-writer.js';
 import type { Logger } from '../log.js';
@@ -29,8 +24,6 @@ import { FINALIZER } from './contracts.js';
 import { httpStatus } from './membership.js';
 import type { EventSink, EventType, ObjectWriter } from './reconcile.js';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
 function plural(kind: BindKind): string {
   return kind === 'SmppClientBind' ? CLIENT_BIND_PLURAL : SERVER_BIND_PLURAL;
 }
@@ -40,12 +33,12 @@ export class KubeObjectWriter implements ObjectWriter {
   private readonly queue: StatusQueue;
 
   constructor(
-    private readonly api: CustomObjectsApi,
+    private readonly kc: KubeConfig,
     private readonly gv: { group: string; version: string },
     log: Logger,
     statusQueue: StatusQueueOptions = {},
   ) {
-    this.status = new StatusWriter(api, log);
+    this.status = new StatusWriter(kc, log);
     this.queue = new StatusQueue(this.status, log, statusQueue);
   }
 
@@ -73,16 +66,20 @@ export class KubeObjectWriter implements ObjectWriter {
     finalizers: string[],
   ): Promise<string | undefined> {
     try {
-      const updated = (await this.api.patchNamespacedCustomObject(
+      const updated = await requestJson<{ metadata?: { resourceVersion?: string } } | undefined>(
+        this.kc,
+        'PATCH',
+        objectPath(
+          `${this.gv.group}/${this.gv.version}`,
+          plural(kind),
+          obj.metadata.namespace ?? '',
+          obj.metadata.name,
+        ),
         {
-          ...this.gv,
-          plural: plural(kind),
-          namespace: obj.metadata.namespace,
-          name: obj.metadata.name,
           body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
+          contentType: 'application/merge-patch+json',
         },
-        mergePatch,
-      )) as { metadata?: { resourceVersion?: string } } | undefined;
+      );
       return updated?.metadata?.resourceVersion;
     } catch (err) {
       // Gone already: nothing left to protect or release.
@@ -150,11 +147,7 @@ export class KubeEventSink implements EventSink {
   private readonly recorder: EventRecorder;
 
   constructor(kc: KubeConfig, podName: string, log: Logger) {
-    this.recorder = new EventRecorder(
-      kc.makeApiClient(CoreV1Api),
-      { component: 'smpp-operator', instance: podName },
-      log,
-    );
+    this.recorder = new EventRecorder(kc, { component: 'smpp-operator', instance: podName }, log);
   }
 
   emit(

@@ -21,6 +21,7 @@ import { SmppStatusError, Status } from '../smpp/errors.js';
 import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
 import { ReceiptStoreUnavailable, type CarrierIdRecord, type ReceiptStore } from '../receipt-store/types.js';
+import type { CorePolls } from './core-polls.js';
 import { MtPump, type Decision } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
 import type { Reporter } from './reporter.js';
@@ -53,6 +54,8 @@ export interface ClientBindRunnerDeps {
   /** Gateway-wide accounting; this bind's counts roll up into it. */
   accounting: Accounting;
   inFlightIds: InFlightIds;
+  /** the Gateway's shared core polls (one per smscName per interval); default: the pump's own */
+  corePolls?: CorePolls;
   /** Poll interval when spec.queueCheckInterval is unset (SMPP_POLL_INTERVAL). */
   defaultPollIntervalMs: number;
   /** Reference numbers for concatenated messages, shared so binds do not reuse each other's. */
@@ -150,6 +153,7 @@ export class ClientBindRunner {
         reporter: this.d.reporter,
         acct: this.acct,
         inFlightIds: this.d.inFlightIds,
+        ...(this.d.corePolls ? { polls: this.d.corePolls } : {}),
         log: this.log,
         canPoll: () => session.state === 'bound',
         deliver: (msg) => this.submit(session, msg),

@@ -26,6 +26,7 @@ import type { CarrierIdMapOptions } from './carrier-id-map.js';
 import { MemoryReceiptStore } from '../receipt-store/memory.js';
 import type { ReceiptStore } from '../receipt-store/types.js';
 import { ClientBindRunner } from './client-bind-runner.js';
+import { CorePolls } from './core-polls.js';
 import { Reporter, type ReporterOptions } from './reporter.js';
 import { listenerEntry, ServerBindRunner } from './server-bind-runner.js';
 import {
@@ -107,6 +108,8 @@ export class Gateway extends EventEmitter {
   private readonly unbound = new Map<string, Promise<void>>();
   private readonly acct = new Accounting();
   private readonly inFlightIds = new InFlightIds();
+  /** one core poll per smscName per interval, shared by every pump of that smscName here */
+  private readonly corePolls: CorePolls;
   readonly receiptStore: ReceiptStore;
   private readonly reporter: Reporter;
   private listener: SmppListener | null = null;
@@ -130,6 +133,7 @@ export class Gateway extends EventEmitter {
     this.metrics = deps.metrics;
     this.log = deps.log;
     this.receiptStore = deps.receiptStore ?? new MemoryReceiptStore(deps.carrierIds, deps.metrics);
+    this.corePolls = new CorePolls(deps.core, this.inFlightIds);
     this.reporter = new Reporter(deps.core, deps.log.child({ component: 'reporter' }), deps.reporter);
   }
 
@@ -326,6 +330,7 @@ export class Gateway extends EventEmitter {
         reporter: this.reporter,
         accounting: this.acct,
         inFlightIds: this.inFlightIds,
+        corePolls: this.corePolls,
         defaultPollIntervalMs: this.config.pollIntervalMs,
         nextReference: this.nextReference,
         pollAllowed: this.pollAllowed(key),
@@ -350,6 +355,7 @@ export class Gateway extends EventEmitter {
       reporter: this.reporter,
       accounting: this.acct,
       inFlightIds: this.inFlightIds,
+      corePolls: this.corePolls,
       defaultPollIntervalMs: this.config.pollIntervalMs,
       nextReference: this.nextReference,
       onStatus: (s) => {

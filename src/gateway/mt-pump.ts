@@ -10,6 +10,7 @@
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import type { Logger } from '../log.js';
 import type { Accounting } from './accounting.js';
+import { CorePolls, type PollLease } from './core-polls.js';
 import type { Reporter } from './reporter.js';
 import type { InFlightIds } from './types.js';
 
@@ -33,6 +34,11 @@ export interface MtPumpOptions {
    */
   maxBatch?: number;
   core: Pick<CoreClient, 'poll' | 'markSent' | 'returnForRetry' | 'markFailed' | 'retryDelayMs'>;
+  /**
+   * The process's shared polls (one core request per smscName per interval for all its pumps);
+   * default: this pump's own, which asks the core every time.
+   */
+  polls?: CorePolls;
   reporter: Reporter;
   acct: Accounting;
   inFlightIds: InFlightIds;
@@ -49,6 +55,7 @@ export interface MtPumpOptions {
 export class MtPump {
   private readonly o: MtPumpOptions;
   private readonly mine = new Set<string>();
+  private readonly polls: CorePolls;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   /** The batch now: `batch`, or more while the core has a backlog. */
@@ -63,6 +70,7 @@ export class MtPump {
   constructor(opts: MtPumpOptions) {
     this.o = opts;
     this.limit = opts.batch;
+    this.polls = opts.polls ?? new CorePolls(opts.core, opts.inFlightIds);
   }
 
   /** How many messages this pump may hold now (grows while the core has a backlog). */
@@ -127,12 +135,10 @@ export class MtPump {
       return;
     }
     this.polling = true;
-    let list: CoreMessage[];
-    const token = o.inFlightIds.beginPoll();
+    let lease: PollLease;
     try {
-      list = await o.core.poll(o.smscName);
+      lease = await this.polls.poll(o.smscName, this, o.intervalMs);
     } catch (err) {
-      o.inFlightIds.endPoll(token);
       this.polling = false;
       o.log.debug({ err }, 'poll failed');
       this.schedule(Math.max(o.intervalMs, o.core.retryDelayMs()));
@@ -140,13 +146,14 @@ export class MtPump {
     }
     this.polling = false;
     if (this.stopped) {
-      o.inFlightIds.endPoll(token);
+      lease.done();
       return;
     }
+    const token = lease.token;
     let took = 0;
     let fresh = 0;
     const free = this.limit - this.mine.size;
-    for (const m of list) {
+    for (const m of lease.list) {
       // The core client already filters on dest_smsc; checked again because sending another
       // SMSc's message would be the worst mistake this loop can make.
       if (m.dest_smsc !== o.smscName) continue;
@@ -159,7 +166,7 @@ export class MtPump {
       took++;
       this.take(m);
     }
-    o.inFlightIds.endPoll(token);
+    lease.done();
     if (fresh > took) {
       this.backlog = true;
       // Half of what is left in the core: the next polls carry it fewer times, and a bind that

@@ -22,6 +22,7 @@ import { describeClose, type CloseReason } from '../smpp/link/close-reason.js';
 import type { ServerBindEntry, ServerSessionInfo, SmppListener } from '../smpp/server-listener.js';
 import { Accounting } from './accounting.js';
 import { classify, failedDecision, type Failure } from './failure.js';
+import type { CorePolls } from './core-polls.js';
 import { MtPump, type Decision, type MtPumpOptions } from './mt-pump.js';
 import { encodeCore, inboundMessage, partFields } from './pdu-mapping.js';
 import { finalStateOf, type PartnerReceipts } from './partner-receipts.js';
@@ -52,6 +53,8 @@ export interface ServerBindRunnerDeps {
   reporter: Reporter;
   accounting: Accounting;
   inFlightIds: InFlightIds;
+  /** the Gateway's shared core polls (one per smscName per interval); default: the pump's own */
+  corePolls?: CorePolls;
   defaultPollIntervalMs: number;
   nextReference: () => number;
   /** May the pump poll the core (default true: standalone, no coordination)? */
@@ -163,6 +166,7 @@ export class ServerBindRunner {
         reporter: this.d.reporter,
         acct: this.acct,
         inFlightIds: this.d.inFlightIds,
+        ...(this.d.corePolls ? { polls: this.d.corePolls } : {}),
         log: this.log,
         canPoll: () => this.pollAllowed && this.receivers() > 0,
         deliver: (msg) => this.deliver(msg),

@@ -5,9 +5,9 @@
  * never throws: events are best effort and logged when they fail.
  */
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { httpStatusOf } from './http.js';
+import { collectionPath, httpStatusOf, objectPath, requestJson } from './http.js';
 
 export interface EventObjectRef {
   apiVersion: string;
@@ -40,7 +40,6 @@ interface Series {
 }
 
 const MAX_MESSAGE = 1024;
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class EventRecorder {
   private readonly series = new Map<string, Series>();
@@ -49,7 +48,8 @@ export class EventRecorder {
   readonly stats = { created: 0, updated: 0, failed: 0 };
 
   constructor(
-    private readonly api: CoreV1Api,
+    /** requests go over its kept-alive connections (src/kube/http.ts) */
+    private readonly kc: KubeConfig,
     private readonly opts: EventRecorderOptions,
     private readonly log: Logger,
   ) {
@@ -68,14 +68,10 @@ export class EventRecorder {
         s.count++;
         s.last = nowMs;
         try {
-          await this.api.patchNamespacedEvent(
-            {
-              name: s.name,
-              namespace: s.namespace,
-              body: { count: s.count, lastTimestamp: new Date(nowMs) },
-            },
-            mergePatch,
-          );
+          await requestJson<unknown>(this.kc, 'PATCH', objectPath('v1', 'events', s.namespace, s.name), {
+            body: { count: s.count, lastTimestamp: new Date(nowMs) },
+            contentType: 'application/merge-patch+json',
+          });
           this.stats.updated++;
           return;
         } catch (err) {
@@ -84,7 +80,9 @@ export class EventRecorder {
         }
       }
       const ev = this.build(obj, type, reason, msg, nowMs);
-      await this.api.createNamespacedEvent({ namespace: obj.namespace, body: ev });
+      await requestJson<unknown>(this.kc, 'POST', collectionPath('v1', 'events', obj.namespace), {
+        body: ev,
+      });
       this.stats.created++;
       this.remember(key, {
         name: ev.metadata.name ?? '',

@@ -1,10 +1,11 @@
 /**
- * A plain authenticated GET against the API server for any resource path, with the KubeConfig's
- * credentials and TLS settings (the generated API classes need one method per resource kind,
- * and an informer must list core and custom resources alike).
+ * Plain authenticated requests against the API server for any resource path, with the
+ * KubeConfig's credentials and TLS settings over kept-alive connections (the generated API
+ * classes need one method per resource kind, an informer must list core and custom resources
+ * alike, and the hot writes — status, finalizers, Leases — must not pay a TLS handshake each).
  */
-import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -15,35 +16,80 @@ export function collectionPath(apiVersion: string, plural: string, namespace?: s
   return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
 }
 
-/** GETs JSON; non-2xx answers throw ApiException whose body is the server's Status. */
-export async function getJson<T>(
+export interface KubeRequestOptions {
+  query?: Query;
+  /** sent as JSON */
+  body?: unknown;
+  /** default application/json; merge patches: application/merge-patch+json */
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * One keep-alive connection pool per KubeConfig. The generated client opens a new TLS
+ * connection (and builds a new SecureContext) for each call: at a thousand status writes that
+ * was most of a pod's CPU and most of a failover's time. Credentials are applied per request,
+ * so a rotated service-account token is picked up.
+ */
+const pools = new WeakMap<KubeConfig, { https: HttpsAgent; http: HttpAgent }>();
+
+function poolOf(kc: KubeConfig): { https: HttpsAgent; http: HttpAgent } {
+  let p = pools.get(kc);
+  if (!p) {
+    p = {
+      https: new HttpsAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 }),
+      http: new HttpAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 }),
+    };
+    pools.set(kc, p);
+  }
+  return p;
+}
+
+/** Any request; JSON in and out. Non-2xx answers throw ApiException whose body is the server's Status. */
+export async function requestJson<T>(
   kc: KubeConfig,
+  method: string,
   path: string,
-  query: Query = {},
-  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  opts: KubeRequestOptions = {},
 ): Promise<T> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('KubeConfig has no current cluster');
   const url = new URL(cluster.server + path);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-  const reqOpts: RequestOptions & { headers: Record<string, string> } = {
-    method: 'GET',
-    headers: { accept: 'application/json' },
-  };
+  for (const [k, v] of Object.entries(opts.query ?? {}))
+    if (v !== undefined) url.searchParams.set(k, String(v));
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (payload) {
+    headers['content-type'] = opts.contentType ?? 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+  const reqOpts: RequestOptions & { headers: Record<string, string> } = { method, headers };
   await kc.applyToHTTPSOptions(reqOpts);
-  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  const https = url.protocol !== 'http:';
+  const pool = poolOf(kc);
+  const send = https ? httpsRequest : httpRequest;
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = send(url, { ...reqOpts, signal: opts.signal, timeout: opts.timeoutMs ?? 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    const req = send(
+      url,
+      {
+        ...reqOpts,
+        agent: https ? pool.https : pool.http,
+        signal: opts.signal,
+        timeout: opts.timeoutMs ?? 60_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
   let body: unknown = text;
   try {
@@ -56,6 +102,28 @@ export async function getJson<T>(
     throw new ApiException(status, typeof msg === 'string' ? msg : `HTTP ${status}`, body, {});
   }
   return body as T;
+}
+
+/** GETs JSON; non-2xx answers throw ApiException whose body is the server's Status. */
+export function getJson<T>(
+  kc: KubeConfig,
+  path: string,
+  query: Query = {},
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<T> {
+  return requestJson<T>(kc, 'GET', path, { query, ...opts });
+}
+
+/** Path of one namespaced object (or of its subresource). */
+export function objectPath(
+  apiVersion: string,
+  plural: string,
+  namespace: string,
+  name: string,
+  subresource?: string,
+): string {
+  const p = `${collectionPath(apiVersion, plural, namespace)}/${encodeURIComponent(name)}`;
+  return subresource ? `${p}/${subresource}` : p;
 }
 
 /** The HTTP status of an error from the client library, our getJson or a watch; else undefined. */

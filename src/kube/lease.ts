@@ -19,9 +19,9 @@
  *   compares timestamps written by others with its own clock.
  */
 import { EventEmitter } from 'node:events';
-import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { httpStatusOf } from './http.js';
+import { collectionPath, httpStatusOf, objectPath, requestJson } from './http.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'smpp-operator' } as const;
 
@@ -40,16 +40,28 @@ export class LeaseConflict extends Error {
   }
 }
 
-/** Reads and conditional writes of the Leases of one namespace. */
+const LEASES = 'coordination.k8s.io/v1';
+
+/**
+ * Reads and conditional writes of the Leases of one namespace, over kept-alive connections
+ * (src/kube/http.ts): membership renews every two seconds, and a failover rewrites dozens of
+ * claims at once.
+ */
 export class LeaseApi {
   constructor(
-    private readonly api: CoordinationV1Api,
+    private readonly kc: KubeConfig,
     readonly namespace: string,
   ) {}
 
+  private path(name?: string): string {
+    return name === undefined
+      ? collectionPath(LEASES, 'leases', this.namespace)
+      : objectPath(LEASES, 'leases', this.namespace, name);
+  }
+
   async read(name: string): Promise<V1Lease | undefined> {
     try {
-      return await this.api.readNamespacedLease({ name, namespace: this.namespace });
+      return await requestJson<V1Lease>(this.kc, 'GET', this.path(name));
     } catch (err) {
       if (httpStatusOf(err) === 404) return undefined;
       throw err;
@@ -57,7 +69,10 @@ export class LeaseApi {
   }
 
   async list(labelSelector: string): Promise<V1Lease[]> {
-    return (await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector })).items;
+    const body = await requestJson<{ items?: V1Lease[] }>(this.kc, 'GET', this.path(), {
+      query: { labelSelector },
+    });
+    return body.items ?? [];
   }
 
   /** Creates it; LeaseConflict (409) when it exists already. */
@@ -68,10 +83,9 @@ export class LeaseApi {
     annotations?: Record<string, string>,
   ): Promise<V1Lease> {
     try {
-      return await this.api.createNamespacedLease({
-        namespace: this.namespace,
+      return await requestJson<V1Lease>(this.kc, 'POST', this.path(), {
         body: {
-          apiVersion: 'coordination.k8s.io/v1',
+          apiVersion: LEASES,
           kind: 'Lease',
           metadata: {
             name,
@@ -92,10 +106,8 @@ export class LeaseApi {
   async replace(lease: V1Lease, spec: V1LeaseSpec): Promise<V1Lease> {
     const name = lease.metadata?.name ?? '';
     try {
-      return await this.api.replaceNamespacedLease({
-        name,
-        namespace: this.namespace,
-        body: { ...lease, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', spec },
+      return await requestJson<V1Lease>(this.kc, 'PUT', this.path(name), {
+        body: { ...lease, apiVersion: LEASES, kind: 'Lease', spec },
       });
     } catch (err) {
       const status = httpStatusOf(err);
@@ -106,7 +118,7 @@ export class LeaseApi {
 
   async delete(name: string): Promise<void> {
     try {
-      await this.api.deleteNamespacedLease({ name, namespace: this.namespace });
+      await requestJson<unknown>(this.kc, 'DELETE', this.path(name));
     } catch (err) {
       if (httpStatusOf(err) !== 404) throw err;
     }

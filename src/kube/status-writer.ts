@@ -8,10 +8,9 @@
  * status is never derived from a stale view, and an unchanged status costs no write at all.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { httpStatusOf } from './http.js';
+import { httpStatusOf, objectPath, requestJson } from './http.js';
 
 export interface StatusTarget {
   group: string;
@@ -50,7 +49,11 @@ export interface StatusWriterOptions {
   maxConflictRetries?: number;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const MERGE_PATCH = 'application/merge-patch+json';
+
+function statusPath(t: StatusTarget): string {
+  return objectPath(`${t.group}/${t.version}`, t.plural, t.namespace, t.name, 'status');
+}
 
 /** RFC 7386 merge patch turning `from` into `to` (objects recurse; arrays and scalars replace). */
 export function mergePatchDiff(from: unknown, to: unknown): Json | undefined {
@@ -80,17 +83,18 @@ function normalize(v: unknown): Json {
 }
 
 export class StatusWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly kc: KubeConfig;
   private readonly maxRetries: number;
   /** counters for metrics/tests */
   readonly stats = { writes: 0, skipped: 0, conflicts: 0 };
 
   constructor(
-    api: CustomObjectsApi,
+    /** requests go over its kept-alive connections (src/kube/http.ts) */
+    kc: KubeConfig,
     private readonly log: Logger,
     opts: StatusWriterOptions = {},
   ) {
-    this.api = api;
+    this.kc = kc;
     this.maxRetries = opts.maxConflictRetries ?? 5;
   }
 
@@ -119,7 +123,7 @@ export class StatusWriter {
     for (let attempt = 0; ; attempt++) {
       if (!obj) {
         try {
-          obj = (await this.api.getNamespacedCustomObjectStatus({ ...target })) as StatusResource;
+          obj = await requestJson<StatusResource>(this.kc, 'GET', statusPath(target));
         } catch (err) {
           if (httpStatusOf(err) === 404) return { outcome: 'gone' };
           throw err;
@@ -133,13 +137,10 @@ export class StatusWriter {
         return { outcome: 'unchanged' };
       }
       try {
-        const stored = (await this.api.patchNamespacedCustomObjectStatus(
-          {
-            ...target,
-            body: { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: statusPatch },
-          },
-          mergePatch,
-        )) as StatusResource | undefined;
+        const stored = await requestJson<StatusResource | undefined>(this.kc, 'PATCH', statusPath(target), {
+          body: { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: statusPatch },
+          contentType: MERGE_PATCH,
+        });
         this.stats.writes++;
         return stored ? { outcome: 'written', object: stored } : { outcome: 'written' };
       } catch (err) {

@@ -40,7 +40,7 @@ describe('member and claim Leases', () => {
   });
 
   async function pod(name: string, kc: KubeConfig = adminKubeConfig(), order?: string[]): Promise<TestPod> {
-    const api = new LeaseApi(kc.makeApiClient(CoordinationV1Api), ns.name);
+    const api = new LeaseApi(kc, ns.name);
     const events = order ?? [];
     const membership = new Membership({
       api,
@@ -58,7 +58,7 @@ describe('member and claim Leases', () => {
     return p;
   }
 
-  const leases = () => new LeaseApi(adminKubeConfig().makeApiClient(CoordinationV1Api), ns.name);
+  const leases = () => new LeaseApi(adminKubeConfig(), ns.name);
 
   it('is exclusive while the holder renews, and hands over at once on release', async () => {
     const a = await pod('pod-a');
@@ -212,7 +212,7 @@ describe('member and claim Leases', () => {
   });
 
   it('refuses a renew deadline that is not shorter than the lease duration', () => {
-    const api = new LeaseApi(adminKubeConfig().makeApiClient(CoordinationV1Api), ns.name);
+    const api = new LeaseApi(adminKubeConfig(), ns.name);
     expect(
       () =>
         new RenewedLease(api, {

@@ -66,7 +66,7 @@ describe('StatusQueue', () => {
     for (let i = 0; i < names.length; i += 50) {
       objs.push(...(await Promise.all(names.slice(i, i + 50).map(create))));
     }
-    const writer = new ObservedWriter(api(), log);
+    const writer = new ObservedWriter(adminKubeConfig(), log);
     const queue = new StatusQueue(writer, log, { concurrency: 8 });
     for (const o of objs) {
       queue.submit({
@@ -92,7 +92,7 @@ describe('StatusQueue', () => {
 
   it('coalesces one object’s submissions into the latest, one write per interval, without conflicting with itself', async () => {
     const o = await create('busy');
-    const writer = new ObservedWriter(api(), log);
+    const writer = new ObservedWriter(adminKubeConfig(), log);
     const queue = new StatusQueue(writer, log, { minIntervalMs: 600 });
     // Ten changes in a row, each computed from the same (informer) copy: the first is written at
     // once, the other nine collapse into the last, written one interval later on top of ours.
@@ -114,11 +114,11 @@ describe('StatusQueue', () => {
 
   it('drops a status computed from a stale copy instead of writing it over a newer object', async () => {
     const stale = await create('stale');
-    await new StatusWriter(api(), log).update(target('stale'), () => ({
+    await new StatusWriter(adminKubeConfig(), log).update(target('stale'), () => ({
       phase: 'Ready',
       message: 'new owner',
     }));
-    const queue = new StatusQueue(new StatusWriter(api(), log), log);
+    const queue = new StatusQueue(new StatusWriter(adminKubeConfig(), log), log);
     queue.submit({
       target: target('stale'),
       desired: () => ({ phase: 'Pending', message: 'old owner' }),
@@ -175,7 +175,7 @@ describe('StatusQueue', () => {
       c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${port}` } : c,
     );
 
-    const queue = new StatusQueue(new StatusWriter(api(kc), log), log, { retryBaseMs: 100, retryMaxMs: 400 });
+    const queue = new StatusQueue(new StatusWriter(kc, log), log, { retryBaseMs: 100, retryMaxMs: 400 });
     queue.submit({
       target: target('outage'),
       desired: () => ({ phase: 'Pending' }),
@@ -204,7 +204,7 @@ describe('StatusQueue', () => {
 
   it('gives up on a status the API server refuses as invalid, and keeps writing others', async () => {
     const o = await create('invalid');
-    const queue = new StatusQueue(new StatusWriter(api(), log), log, { retryBaseMs: 50 });
+    const queue = new StatusQueue(new StatusWriter(adminKubeConfig(), log), log, { retryBaseMs: 50 });
     queue.submit({
       target: target('invalid'),
       desired: () => ({ phase: 'Exploded' }),

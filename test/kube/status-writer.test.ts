@@ -22,7 +22,7 @@ describe('StatusWriter', () => {
 
   it('writes through the status subresource and skips unchanged status (no write storm)', async () => {
     await api().createNamespacedCustomObject({ ...WIDGET, namespace: ns.name, body: widget('w', 2) });
-    const writer = new StatusWriter(api(), log);
+    const writer = new StatusWriter(adminKubeConfig(), log);
     const want = (): StatusObject => ({ phase: 'Ready', observedGeneration: 1, message: 'bound' });
     expect(await writer.update(target('w'), want)).toBe('written');
     const after = await get('w');
@@ -46,10 +46,10 @@ describe('StatusWriter', () => {
     await api().createNamespacedCustomObject({ ...WIDGET, namespace: ns.name, body: widget('c', 1) });
     const stale = await get('c');
     // Someone else writes status meanwhile.
-    const other = new StatusWriter(api(), log);
+    const other = new StatusWriter(adminKubeConfig(), log);
     await other.update(target('c'), () => ({ phase: 'Pending', message: 'from other pod' }));
 
-    const writer = new StatusWriter(api(), log);
+    const writer = new StatusWriter(adminKubeConfig(), log);
     const seen: (string | undefined)[] = [];
     const outcome = await writer.update(
       target('c'),
@@ -67,7 +67,7 @@ describe('StatusWriter', () => {
   });
 
   it('reports a deleted object as gone, and rejects invalid status with the server error', async () => {
-    const writer = new StatusWriter(api(), log);
+    const writer = new StatusWriter(adminKubeConfig(), log);
     expect(await writer.update(target('missing'), () => ({ phase: 'Ready' }))).toBe('gone');
     await api().createNamespacedCustomObject({ ...WIDGET, namespace: ns.name, body: widget('v', 1) });
     await expect(writer.update(target('v'), () => ({ phase: 'Exploded' }))).rejects.toThrow(
@@ -95,11 +95,7 @@ describe('EventRecorder', () => {
   }
 
   it('creates core/v1 Events and aggregates repeats into one with a count', async () => {
-    const rec = new EventRecorder(
-      adminKubeConfig().makeApiClient(CoreV1Api),
-      { component: 'smpp-operator', instance: 'pod-1' },
-      log,
-    );
+    const rec = new EventRecorder(adminKubeConfig(), { component: 'smpp-operator', instance: 'pod-1' }, log);
     await rec.emit(ref('b1'), 'Warning', 'BindFailed', 'bind_transceiver_resp: ESME_RINVPASWD (0x0000000E)');
     await rec.emit(ref('b1'), 'Warning', 'BindFailed', 'bind_transceiver_resp: ESME_RINVPASWD (0x0000000E)');
     await rec.emit(ref('b1'), 'Warning', 'BindFailed', 'bind_transceiver_resp: ESME_RINVPASWD (0x0000000E)');
@@ -127,11 +123,7 @@ describe('EventRecorder', () => {
   });
 
   it('never throws: a failed write is counted and logged', async () => {
-    const rec = new EventRecorder(
-      adminKubeConfig().makeApiClient(CoreV1Api),
-      { component: 'c', instance: 'i' },
-      log,
-    );
+    const rec = new EventRecorder(adminKubeConfig(), { component: 'c', instance: 'i' }, log);
     await rec.emit({ ...ref('x'), namespace: uniqueName('no-such-ns') }, 'Normal', 'R', 'm');
     expect(rec.stats.failed).toBe(1);
   });
