@@ -177,13 +177,16 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   function enqueueShards(): void {
     for (let i = 0; i < SHARDS; i++) enqueue(SHARD + i);
   }
-  function enqueueAll(): void {
-    enqueueShards();
-    for (const b of clientList()) enqueue(CLIENT + objectKey(b.metadata));
+  function enqueueServers(): void {
     for (const b of serverList()) {
       enqueue(SERVER + objectKey(b.metadata));
       enqueue(POLLER + smscNameOf(b));
     }
+  }
+  function enqueueAll(): void {
+    enqueueShards();
+    for (const b of clientList()) enqueue(CLIENT + objectKey(b.metadata));
+    enqueueServers();
   }
 
   const runtime = new GatewayRuntime(o.gateway, log);
@@ -195,7 +198,11 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     log,
     onChange: (live) => {
       log.info({ live }, 'gateway pods changed');
-      enqueueAll();
+      // Client binds follow their shard: a shard taken or handed over wakes its own binds
+      // (wakeBinds). Queuing all of them here as well put a failover's hundreds of "now Bound"
+      // reconciles behind a thousand that change nothing (seconds at 1,000 binds).
+      enqueueShards();
+      enqueueServers();
     },
     onFenced: () => {
       // Fencing: every session this pod runs on a claim stops now, before any other pod may

@@ -82,6 +82,8 @@ interface BindSeen {
   pod?: string;
   /** first time seen Bound on a pod other than the one noted in `movedFrom` */
   movedAt?: number;
+  /** that status's boundSince (when the new session bound, 1 s resolution, the pod's clock) */
+  movedBoundSince?: number;
 }
 
 interface BindView {
@@ -89,6 +91,7 @@ interface BindView {
   status?: {
     phase?: string;
     gatewayPod?: string;
+    boundSince?: string;
     conditions?: { type: string; status: string; lastTransitionTime?: string }[];
   };
 }
@@ -140,6 +143,7 @@ class BindWatch {
       s.pod !== this.movedFrom
     ) {
       s.movedAt = t;
+      s.movedBoundSince = Date.parse(b.status?.boundSince ?? '');
     }
     for (const w of this.waiters.splice(0)) w();
   }
@@ -372,12 +376,38 @@ async function applyRow(c: Cluster): Promise<void> {
   const killedAt = now();
   const killedWall = Date.now();
   await victim.kill();
+  // The carrier's side: when each moved system_id has a session again (the simulator's registry,
+  // read every 100 ms), apart from when its status says so (the API server's write rate).
+  const movedSystems = new Set(moving.map((k) => `sys${k.slice(1)}`));
+  const carrierAt = new Map<string, number>();
+  const carrierGone = new Set<string>();
+  let down = true;
+  const carrierWatch = (async () => {
+    while (down && carrierAt.size < movedSystems.size && now() - killedAt < (LEASE_S + 120) * 1000) {
+      const t = now();
+      for (const s of await sim.systems().catch(() => [])) {
+        if (!movedSystems.has(s.systemId) || carrierAt.has(s.systemId)) continue;
+        // First its old session closes (the kernel closes a killed process's sockets), then
+        // the survivor opens a new one.
+        if (s.active === 0) carrierGone.add(s.systemId);
+        else if (carrierGone.has(s.systemId)) carrierAt.set(s.systemId, t - killedAt);
+      }
+      await sleep(100);
+    }
+  })();
   const movedAll = (): boolean => moving.every((k) => watch.seen.get(k)?.movedAt !== undefined);
   await watch.until(movedAll, killedAt + (LEASE_S + 120) * 1000);
+  down = false;
+  await carrierWatch;
+  const carrierLat = [...carrierAt.values()];
   const moveLat = moving
     .map((k) => watch.seen.get(k)?.movedAt)
     .filter((t): t is number => t !== undefined)
     .map((t) => t - killedAt);
+  const boundLat = moving
+    .map((k) => watch.seen.get(k)?.movedBoundSince)
+    .filter((t): t is number => t !== undefined && Number.isFinite(t))
+    .map((t) => t - killedWall);
   const systems = await sim.systems();
   const maxConcurrent = Math.max(
     0,
@@ -430,6 +460,14 @@ async function applyRow(c: Cluster): Promise<void> {
       [
         'failover: Bound again on the other, p50 / max',
         `${ms(pct(moveLat, 50))} / ${moveLat.length === moving.length ? ms(Math.max(...moveLat)) : `n/a (${moveLat.length}/${moving.length})`} (lease ${LEASE_S} s)`,
+      ],
+      [
+        'failover: session open again at the simulator (read every 100 ms), p50 / max',
+        `${ms(pct(carrierLat, 50))} / ${carrierLat.length === moving.length ? ms(Math.max(...carrierLat)) : `n/a (${carrierLat.length}/${moving.length})`}`,
+      ],
+      [
+        'failover: new session bound (status boundSince, 1 s resolution), p50 / max',
+        `${sec(pct(boundLat, 50))} / ${sec(Math.max(...boundLat))}`,
       ],
       ['failover: binds Bound on the survivor afterwards', `${onSurvivor}/${n}`],
       ['simulator: most sessions ever open at once for one system_id', String(maxConcurrent)],
@@ -504,6 +542,16 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   await sleep(20_000);
   const st = await steady(c, [pod], STEADY_S);
   const rss1 = pod.rss();
+  const dir = process.env.BENCH_POD_LOG_DIR;
+  if (dir) {
+    // What the bytes are: the /metrics page, and (with BENCH_POD_NODE_OPTIONS=
+    // "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR") a heap snapshot of the idle pod.
+    await writeFile(join(dir, `idle-${intervalMs}-metrics.txt`), await pod.metrics());
+    if (process.env.BENCH_POD_NODE_OPTIONS?.includes('heapsnapshot-signal')) {
+      process.kill(pod.proc.pid, 'SIGUSR2');
+      await sleep(30_000);
+    }
+  }
   await pod.stop();
   await sim.stop();
   await core.stop();
