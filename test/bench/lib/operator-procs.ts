@@ -116,6 +116,7 @@ export async function startPod(o: PodOptions): Promise<PodProcess> {
     LOG_LEVEL: o.logLevel ?? process.env.BENCH_POD_LOG_LEVEL ?? 'warn',
     // e.g. BENCH_POD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR": a profile of each pod that exits
     ...(process.env.BENCH_POD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_POD_NODE_OPTIONS } : {}),
+    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
   };
   // BENCH_POD_LOG_DIR=DIR keeps each pod's log in DIR/<pod>.log (with BENCH_POD_LOG_LEVEL=info:
   // when each shard was taken, each session bound), to see where a row's time goes.
