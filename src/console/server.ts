@@ -10,6 +10,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Logger } from '../log.js';
 import { csrfCookie, csrfProblem, cookieValue, CSRF_COOKIE, newCsrfToken } from './csrf.js';
 import { ConsoleHub, type CounterSnapshot } from './hub.js';
@@ -47,6 +49,7 @@ const SECURITY_HEADERS = {
 };
 
 const MAX_BODY = 4096;
+const gzipped = promisify(gzip);
 
 function bearerOf(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
@@ -133,12 +136,18 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
     }
     if (path === '/' || path === '/index.html') {
       const page = renderPage(template, await hub.pageSnapshot(), Date.now());
+      // With 1,000 binds the page is about 1 MB of very repetitive markup: gzip at its fastest
+      // level makes it a few percent of that, which is what a phone on a slow network needs.
+      const zip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      const body = zip ? await gzipped(page, { level: 1 }) : page;
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
+        vary: 'accept-encoding',
+        ...(zip ? { 'content-encoding': 'gzip' } : {}),
         ...SECURITY_HEADERS,
       });
-      res.end(req.method === 'HEAD' ? undefined : page);
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     const file = files.get(path);

@@ -90,7 +90,7 @@ export function permission(row, meta, viewer) {
   return 'Read-only';
 }
 
-// Only the buttons that apply are on the page: a suspended bind has Connect, a running one
+// Only the buttons that apply are on the page (no type attribute: the tables are in no form): a suspended bind has Connect, a running one
 // Disconnect (and, for a client bind, Reconnect).
 function actions(row, may) {
   const list = row.suspended
@@ -106,7 +106,7 @@ function actions(row, may) {
   return list
     .map(
       ([action, name, cls]) =>
-        `<button type="button" data-action="${action}"${cls} aria-label="${name} ${label}"${off}>${name}</button>`,
+        `<button data-action="${action}"${cls} aria-label="${name} ${label}"${off}>${name}</button>`,
     )
     .join('');
 }
@@ -121,12 +121,13 @@ function sessions(row) {
 // (the browser fills it in and ticks it every second).
 const CELL = {
   name: (r) =>
-    `<span>${esc(r.name)}</span><span class="ns">${esc(r.namespace)}</span><span class="override">${esc(r.override ?? '')}</span>`,
+    `<span>${esc(r.name)}</span><span class="ns">${esc(r.namespace)}</span>${r.override ? `<span class="override">${esc(r.override)}</span>` : ''}`,
   phase: (r) => `<span class="badge" data-phase="${esc(r.phase)}">${esc(r.phase)}</span>`,
-  ready: (r) =>
-    r.ready
-      ? `<span${r.ready.message ? ` title="${esc(r.ready.message)}"` : ''}>${r.ready.status === 'True' ? '✓' : '✗'} ${esc(r.ready.reason)}</span>`
-      : '–',
+  ready: (r) => {
+    if (!r.ready) return '–';
+    const t = `${r.ready.status === 'True' ? '✓' : '✗'} ${esc(r.ready.reason)}`;
+    return r.ready.message ? `<span title="${esc(r.ready.message)}">${t}</span>` : t;
+  },
   carrier: (r) => esc(`${r.host}:${r.port} as ${r.systemId}`),
   system: (r) => text(r.systemId),
   type: (r) => text(r.bindType),

@@ -6,6 +6,7 @@
 import { cp, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +156,20 @@ describe('console of the demo, in Chromium', () => {
         els.every((b) => (b.getAttribute('aria-label') ?? b.textContent ?? '') !== ''),
       ),
     ).toBe(true);
+    // The rows are in the HTML as sent (no script needed to see them), gzipped when asked.
+    const plain = await request(consoleUrl);
+    const sent = await plain.body.text();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(sent).toMatch(
+      new RegExp(
+        `<tr data-key="${CARRIER}"[^>]*>.*?<td data-field="phase"><span class="badge" data-phase="Bound">`,
+      ),
+    );
+    const zipped = await request(consoleUrl, { headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const unzipped = gunzipSync(Buffer.from(await zipped.body.arrayBuffer())).toString('utf8');
+    expect(unzipped).toContain(`<tr data-key="${PARTNER}"`);
+    expect(unzipped).not.toContain('carpass1');
     // Nothing secret reached the page.
     const html = await page.content();
     expect(html).not.toContain('carpass1');
@@ -250,7 +265,9 @@ describe('console of the demo, in Chromium', () => {
       const b = (await getJson<SimBinds>(`${simUrl}/binds`)).body;
       return b.systems.find((s) => s.systemId === 'demo_carrier')?.active === 1;
     });
-    expect(await page.textContent(`tr[data-key="${CARRIER}"] .override`)).toBe('');
+    expect(await page.textContent(`tr[data-key="${CARRIER}"] td[data-field="name"]`)).not.toContain(
+      'override',
+    );
     // The files were never touched.
     expect(await readFile(join(dir, 'client-bind.yaml'), 'utf8')).toBe(fileBefore);
 
