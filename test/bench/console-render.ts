@@ -20,6 +20,8 @@ import { loadavg } from 'node:os';
 
 const N = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 7);
+// `phone`: a 390x844 viewport and the CPU slowed 4x (Chromium's own throttling), for every page.
+const PHONE = process.argv[4] === 'phone';
 const PHASES = ['Bound', 'Bound', 'Bound', 'Connecting', 'Reconnecting', 'Error', 'Suspended'] as const;
 
 function rows(): BindRow[] {
@@ -77,6 +79,21 @@ const source: ConsoleSource = {
   act: async () => ({ status: 403, message: 'bench' }),
 };
 
+// After the timed rounds: every bind's counters move each time they are gathered (every second
+// while a page is open), so each update carries all N rows.
+let moving = false;
+let tick = 0;
+function livecounters(): Map<string, NonNullable<BindRow['counters']>> {
+  if (!moving) return new Map();
+  tick++;
+  return new Map(
+    data.map((r) => [
+      r.key,
+      { sent: (r.counters?.sent ?? 0) + tick, received: tick, failed: 0, inFlight: tick % 10 },
+    ]),
+  );
+}
+
 function staticTable(): string {
   const esc = (s: unknown): string => String(s ?? '–').replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
   const body = data
@@ -119,13 +136,62 @@ interface Timing {
   parsed: number;
 }
 
+// One open page while every row changes each second: how long the page takes to apply each
+// update of N rows (parse the event, rewrite the changed cells: its `console:update` measure),
+// and the long tasks (over 50 ms) it had meanwhile.
+async function liveUpdates(
+  browser: Awaited<ReturnType<typeof launchChromium>>,
+  url: string,
+): Promise<{ long: number[]; updates: number[] }> {
+  const page = await browser.context.newPage();
+  try {
+    if (PHONE) {
+      await page.setViewportSize({ width: 390, height: 844 });
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    }
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { __long: number[] };
+      g.__long = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) g.__long.push(e.duration);
+      }).observe({ type: 'longtask' as never });
+    });
+    moving = true;
+    const last = `tr[data-key="${data[data.length - 1]?.key}"] td[data-field="received"]`;
+    // Eight updates shown on the page (the last row's counter), then the tasks they took.
+    for (let i = 0; i < 8; i++) {
+      const before = await page.textContent(last);
+      await page.waitForFunction(
+        ([sel, b]) =>
+          (
+            globalThis as unknown as {
+              document: { querySelector(s: string): { textContent: string } | null };
+            }
+          ).document.querySelector(sel as string)?.textContent !== b,
+        [last, before],
+        { timeout: 30_000 },
+      );
+    }
+    return await page.evaluate(() => ({
+      long: (globalThis as unknown as { __long: number[] }).__long,
+      updates: performance.getEntriesByName('console:update').map((e) => e.duration),
+    }));
+  } finally {
+    moving = false;
+    await page.close();
+  }
+}
+
 async function main(): Promise<void> {
   const log = createLogger({ level: 'silent' });
   const consoleServer = await startConsoleServer({
     host: '127.0.0.1',
     port: 0,
     source,
-    counters: async () => ({ byKey: new Map(), unreachable: [] }),
+    counters: async () => ({ byKey: livecounters(), unreachable: [] }),
     podReport: async () => ({ pod: 'bench', binds: [] }),
     log,
   });
@@ -148,6 +214,11 @@ async function main(): Promise<void> {
   const timeIt = async (url: string, live: boolean): Promise<Timing> => {
     const page = await browser.context.newPage();
     try {
+      if (PHONE) {
+        await page.setViewportSize({ width: 390, height: 844 });
+        const cdp = await browser.context.newCDPSession(page);
+        await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      }
       await page.goto(url, { waitUntil: 'commit' });
       await page.waitForFunction(
         () => (globalThis as { __renderedAt?: number }).__renderedAt !== undefined,
@@ -188,6 +259,7 @@ async function main(): Promise<void> {
   const vsStatic: number[] = [];
   const vsTable: number[] = [];
   const loadBefore = loadavg();
+  let live: { long: number[]; updates: number[] } = { long: [], updates: [] };
   try {
     for (let round = 0; round <= ROUNDS; round++) {
       // Rotate which page goes first, so that none always gets the warmer browser.
@@ -209,6 +281,7 @@ async function main(): Promise<void> {
           `ratios ${(c.renderedAt / st.renderedAt).toFixed(2)} and ${(c.renderedAt / tb.renderedAt).toFixed(2)} (load ${loadavg()[0]?.toFixed(2)})`,
       );
     }
+    live = await liveUpdates(browser, consoleServer.url);
   } finally {
     await browser.close();
     await consoleServer.close();
@@ -229,7 +302,9 @@ async function main(): Promise<void> {
       `  console page                           ${fig(ms.console)}\n` +
       `  static HTML, same rows and stylesheet  ${fig(ms.static)}   console / static: ${med(vsStatic).toFixed(2)} (${range(vsStatic, 2)})\n` +
       `  static HTML as an auto-layout table    ${fig(ms.table)}   console / table:  ${med(vsTable).toFixed(2)} (${range(vsTable, 2)})\n` +
-      `  load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
+      `  live updates of all ${N} rows' counters: ${live.updates.length} applied in a median ${med(live.updates).toFixed(0)} ms each ` +
+      `(${range(live.updates, 0)}); long tasks meanwhile: ${live.long.length}${live.long.length ? ` (${range(live.long, 0)} ms)` : ''}\n` +
+      `  load average before ${la(loadBefore)}, after ${la(loadAfter)}${PHONE ? '; phone viewport, CPU slowed 4x' : ''}`,
   );
 }
 

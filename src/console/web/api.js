@@ -50,7 +50,12 @@ export function live({ snapshot, update, meta, state }) {
   es.addEventListener('open', () => state('live'));
   es.addEventListener('error', () => state(es.readyState === EventSource.CLOSED ? 'lost' : 'connecting'));
   es.addEventListener('snapshot', (e) => snapshot(JSON.parse(e.data)));
-  es.addEventListener('update', (e) => update(JSON.parse(e.data)));
+  es.addEventListener('update', (e) => {
+    // What applying a change costs the page, for test/bench/console-render.ts.
+    const start = performance.now();
+    update(JSON.parse(e.data));
+    performance.measure('console:update', { start });
+  });
   es.addEventListener('meta', (e) => meta(JSON.parse(e.data)));
   return es;
 }

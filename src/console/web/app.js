@@ -62,6 +62,13 @@ function insert(tr, mode) {
 // (Disconnect → Connect), so a keyboard user is not thrown back to the top of the page.
 function patch(td, html) {
   if (td.querySelector('[data-busy]')) return false;
+  // Most changes are counters: plain text, written without the HTML parser.
+  if (!/[<&]/.test(html)) {
+    const t = td.firstChild;
+    if (t !== null && t === td.lastChild && t.nodeType === 3) t.data = html;
+    else td.textContent = html;
+    return true;
+  }
   const active = document.activeElement;
   const focused = active && td.contains(active) ? (active.dataset.action ?? '') : undefined;
   td.innerHTML = html;
@@ -211,26 +218,36 @@ $('signout').addEventListener('click', () => {
 $('filter').addEventListener('input', applyFilter);
 for (const t of ['client-table', 'server-table']) $(t).addEventListener('click', (ev) => void onAction(ev));
 
-live({
-  snapshot(s) {
-    const keep = new Set(s.binds.map((b) => b.key));
-    remove([...shown.keys()].filter((k) => !keep.has(k)));
-    meta = s.meta;
-    upsert(s.binds);
-    setMeta(s.meta);
-    document.body.dataset.ready = 'true';
-  },
-  update(u) {
-    remove(u.remove);
-    upsert(u.upsert);
-    renderTotals();
-  },
-  meta: setMeta,
-  state(st) {
-    const el = $('live');
-    el.dataset.state = st;
-    el.textContent = st === 'live' ? 'live' : st === 'lost' ? 'disconnected' : 'reconnecting…';
-  },
-});
-void refreshViewer();
+// The table the page arrived with is painted first; the feed (whose snapshot re-sends every row)
+// and the viewer check start in the task after that frame, or after 200 ms in a tab that paints
+// no frames (opened in the background).
+let started = false;
+function start() {
+  if (started) return;
+  started = true;
+  live({
+    snapshot(s) {
+      const keep = new Set(s.binds.map((b) => b.key));
+      remove([...shown.keys()].filter((k) => !keep.has(k)));
+      meta = s.meta;
+      upsert(s.binds);
+      setMeta(s.meta);
+      document.body.dataset.ready = 'true';
+    },
+    update(u) {
+      remove(u.remove);
+      upsert(u.upsert);
+      renderTotals();
+    },
+    meta: setMeta,
+    state(st) {
+      const el = $('live');
+      el.dataset.state = st;
+      el.textContent = st === 'live' ? 'live' : st === 'lost' ? 'disconnected' : 'reconnecting…';
+    },
+  });
+  void refreshViewer();
+}
+requestAnimationFrame(() => setTimeout(start, 0));
+setTimeout(start, 200);
 setInterval(() => tick(document), 1000);
