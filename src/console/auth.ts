@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP } from '../api/index.js';
-import { kubeRequest, statusMessage } from './kube-api.js';
+import { requestAnswer } from '../kube/http.js';
+import { statusMessage } from './kube-api.js';
 import type { BindMode } from './types.js';
 
 export interface KubeUser {
@@ -29,6 +30,8 @@ interface SarStatus {
 export const PLURAL: Record<BindMode, string> = { client: 'smppclientbinds', server: 'smppserverbinds' };
 
 const CACHE_MS = 10_000;
+/** The console's own calls answer a person waiting at the page. */
+const TIMEOUT_MS = 10_000;
 
 export class KubeAuth {
   /** Recent TokenReview answers by token hash: a page asks on every action and session. */
@@ -43,14 +46,13 @@ export class KubeAuth {
     const key = createHash('sha256').update(token).digest('hex');
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.result;
-    const r = await kubeRequest<TokenReviewStatus>(
+    const r = await requestAnswer<TokenReviewStatus>(
       this.kc,
       'POST',
       '/apis/authentication.k8s.io/v1/tokenreviews',
       {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token },
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        timeoutMs: TIMEOUT_MS,
       },
     );
     let result: Authn;
@@ -85,14 +87,13 @@ export class KubeAuth {
     if (user.uid) spec.uid = user.uid;
     if (user.groups) spec.groups = user.groups;
     if (user.extra) spec.extra = user.extra;
-    const r = await kubeRequest<SarStatus>(
+    const r = await requestAnswer<SarStatus>(
       this.kc,
       'POST',
       '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec,
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
+        timeoutMs: TIMEOUT_MS,
       },
     );
     if (r.status !== 201 && r.status !== 200) {

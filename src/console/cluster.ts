@@ -10,7 +10,8 @@ import type { GatewayConfig } from '../config.js';
 import type { BindsView } from '../controller/controller.js';
 import type { Logger } from '../log.js';
 import { KubeAuth, PLURAL } from './auth.js';
-import { kubeRequest, statusMessage, userKubeConfig } from './kube-api.js';
+import { requestAnswer } from '../kube/http.js';
+import { statusMessage, userKubeConfig } from './kube-api.js';
 import { gatherCounters, type PeerDirectory } from './peers.js';
 import { rowFromClientResource, rowFromServerResource } from './rows.js';
 import type { ActionRequest, ActionResult, BindRow, ConsoleMeta, ConsoleSource, Viewer } from './types.js';
@@ -98,13 +99,13 @@ export function clusterConsole(o: ClusterConsoleOptions): ConsoleSource {
         };
       }
       const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(req.namespace)}/${PLURAL[req.mode]}/${encodeURIComponent(req.name)}`;
-      const r = await kubeRequest(
-        userKubeConfig(o.kubeConfig, bearer as string),
-        'PATCH',
-        path,
-        patchFor(req),
-        'application/merge-patch+json',
-      );
+      // A KubeConfig of the viewer's token for this one request: not pooled.
+      const r = await requestAnswer(userKubeConfig(o.kubeConfig, bearer as string), 'PATCH', path, {
+        body: patchFor(req),
+        contentType: 'application/merge-patch+json',
+        timeoutMs: 10_000,
+        pooled: false,
+      });
       if (r.status >= 200 && r.status < 300) {
         log.info(
           { namespace: req.namespace, bind: req.name, user, action: req.action },

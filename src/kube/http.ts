@@ -46,13 +46,22 @@ function poolOf(kc: KubeConfig): { https: HttpsAgent; http: HttpAgent } {
   return p;
 }
 
-/** Any request; JSON in and out. Non-2xx answers throw ApiException whose body is the server's Status. */
-export async function requestJson<T>(
+/** An answer of the API server: the HTTP status and the body (parsed JSON, or the raw text). */
+export interface KubeAnswer<T> {
+  status: number;
+  body: T;
+}
+
+/**
+ * Any request, JSON in and out, whatever the status. `pooled: false` for a short-lived
+ * KubeConfig (one per console viewer): its connections are not kept open in a pool of their own.
+ */
+export async function requestAnswer<T>(
   kc: KubeConfig,
   method: string,
   path: string,
-  opts: KubeRequestOptions = {},
-): Promise<T> {
+  opts: KubeRequestOptions & { pooled?: boolean } = {},
+): Promise<KubeAnswer<T>> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('KubeConfig has no current cluster');
   const url = new URL(cluster.server + path);
@@ -67,14 +76,14 @@ export async function requestJson<T>(
   const reqOpts: RequestOptions & { headers: Record<string, string> } = { method, headers };
   await kc.applyToHTTPSOptions(reqOpts);
   const https = url.protocol !== 'http:';
-  const pool = poolOf(kc);
+  const pool = opts.pooled === false ? undefined : poolOf(kc);
   const send = https ? httpsRequest : httpRequest;
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = send(
       url,
       {
         ...reqOpts,
-        agent: https ? pool.https : pool.http,
+        agent: pool === undefined ? undefined : https ? pool.https : pool.http,
         signal: opts.signal,
         timeout: opts.timeoutMs ?? 60_000,
       },
@@ -95,8 +104,19 @@ export async function requestJson<T>(
   try {
     body = JSON.parse(text);
   } catch {
-    // keep the raw text for the error
+    // a non-JSON answer (a proxy's error page): keep the text
   }
+  return { status, body: body as T };
+}
+
+/** Any request; JSON in and out. Non-2xx answers throw ApiException whose body is the server's Status. */
+export async function requestJson<T>(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  opts: KubeRequestOptions = {},
+): Promise<T> {
+  const { status, body } = await requestAnswer<unknown>(kc, method, path, opts);
   if (status < 200 || status > 299) {
     const msg = (body as { message?: unknown } | null)?.message;
     throw new ApiException(status, typeof msg === 'string' ? msg : `HTTP ${status}`, body, {});

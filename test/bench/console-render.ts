@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { startConsoleServer } from '../../src/console/server.js';
 import type { BindRow, ConsoleSource } from '../../src/console/types.js';
 import { createLogger } from '../../src/log.js';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 
 import { loadavg } from 'node:os';
@@ -136,6 +137,16 @@ interface Timing {
   parsed: number;
 }
 
+async function newPage(browser: Awaited<ReturnType<typeof launchChromium>>): Promise<Page> {
+  const page = await browser.context.newPage();
+  if (PHONE) {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  }
+  return page;
+}
+
 // One open page while every row changes each second: how long the page takes to apply each
 // update of N rows (parse the event, rewrite the changed cells: its `console:update` measure),
 // and the long tasks (over 50 ms) it had meanwhile.
@@ -143,13 +154,8 @@ async function liveUpdates(
   browser: Awaited<ReturnType<typeof launchChromium>>,
   url: string,
 ): Promise<{ long: number[]; updates: number[] }> {
-  const page = await browser.context.newPage();
+  const page = await newPage(browser);
   try {
-    if (PHONE) {
-      await page.setViewportSize({ width: 390, height: 844 });
-      const cdp = await browser.context.newCDPSession(page);
-      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    }
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.evaluate(() => {
@@ -212,13 +218,8 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   await browser.context.addInitScript({ content: TIMER });
   const timeIt = async (url: string, live: boolean): Promise<Timing> => {
-    const page = await browser.context.newPage();
+    const page = await newPage(browser);
     try {
-      if (PHONE) {
-        await page.setViewportSize({ width: 390, height: 844 });
-        const cdp = await browser.context.newCDPSession(page);
-        await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-      }
       await page.goto(url, { waitUntil: 'commit' });
       await page.waitForFunction(
         () => (globalThis as { __renderedAt?: number }).__renderedAt !== undefined,
