@@ -1,9 +1,8 @@
 // Hostile and malformed input against the partner listener, over real sockets: every refused
 // request is answered as SMPP 3.4 says, nothing refused reaches the handler, and the session
 // (and the requests written before the bad one) survive.
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import smpp from 'smpp';
 import type { PDU, PduOptions } from 'smpp';
 import { createLogger } from '../../../src/log.js';
 import {
@@ -14,6 +13,7 @@ import {
   type ServerBindEntry,
   type UnexpectedPdu,
 } from '../../../src/smpp/server-listener.js';
+import { rawPdu, rawPeer, type RawPeer } from '../../helpers/raw-smpp.js';
 import { waitFor } from './peer.js';
 
 const log = createLogger({ level: 'silent' });
@@ -68,49 +68,15 @@ async function listener(opts: Partial<ListenerOptions> = {}, answerAfterMs = 50)
   return h;
 }
 
-/** A partner on a bare socket: writes any bytes, parses what comes back with the `smpp` package. */
-interface Raw {
-  socket: Socket;
-  pdus: PDU[];
-  /** The listener half-closed or closed its side. */
-  ended: () => boolean;
-  closed: Promise<void>;
-  bySeq: (seq: number) => PDU | undefined;
-}
-
-async function raw(port: number): Promise<Raw> {
+async function raw(port: number): Promise<RawPeer> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   cleanups.push(() => void socket.destroy());
-  const pdus: PDU[] = [];
-  let buf = Buffer.alloc(0);
-  let ended = false;
-  socket.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 4 && buf.length >= buf.readUInt32BE(0)) {
-      const len = buf.readUInt32BE(0);
-      pdus.push(new smpp.PDU(buf.subarray(0, len)));
-      buf = buf.subarray(len);
-    }
-  });
-  socket.on('end', () => {
-    ended = true;
-    socket.end();
-  });
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  return {
-    socket,
-    pdus,
-    ended: () => ended,
-    closed,
-    bySeq: (seq) => pdus.find((p) => p.sequence_number === seq),
-  };
+  return rawPeer(socket);
 }
 
-function pdu(command: string, seq: number, fields: PduOptions = {}): Buffer {
-  return new smpp.PDU(command as never, { ...fields, sequence_number: seq }).toBuffer();
-}
+const pdu = rawPdu;
 
 /** `bytes` with `tail` appended (raw TLVs) and command_length fixed up. */
 function withTail(bytes: Buffer, tail: number[]): Buffer {
@@ -121,7 +87,7 @@ function withTail(bytes: Buffer, tail: number[]): Buffer {
 
 const sm: PduOptions = { source_addr: '1555', destination_addr: '2666', short_message: Buffer.from('hi') };
 
-async function bound(h: Harness): Promise<Raw> {
+async function bound(h: Harness): Promise<RawPeer> {
   const r = await raw(h.port);
   r.socket.write(pdu('bind_transceiver', 1, { system_id: 'partnerA', password: 'pw-a' }));
   await waitFor(() => r.bySeq(1) !== undefined, 10_000, 'bind_transceiver_resp');
@@ -129,7 +95,7 @@ async function bound(h: Harness): Promise<Raw> {
   return r;
 }
 
-async function stillServes(r: Raw, seq: number): Promise<void> {
+async function stillServes(r: RawPeer, seq: number): Promise<void> {
   r.socket.write(pdu('enquire_link', seq));
   await waitFor(() => r.bySeq(seq) !== undefined, 10_000, `enquire_link_resp ${seq}`);
   expect(r.bySeq(seq)).toMatchObject({ command: 'enquire_link_resp', command_status: 0 });

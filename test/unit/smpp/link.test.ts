@@ -3,7 +3,6 @@
 // a timeout or asserts on timing.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import smpp from 'smpp';
 import type { PDU, PduOptions } from 'smpp';
 import {
   SmppClosedError,
@@ -17,6 +16,7 @@ import { SmppLink, type LinkHooks, type LinkOptions, type LinkRequest } from '..
 import { RequestQueue } from '../../../src/smpp/link/request-queue.js';
 import { createLimiter } from '../../../src/smpp/rate-limiter.js';
 import type { RefusedPdu } from '../../../src/smpp/pdu-reader.js';
+import { rawPeer, type RawPeer } from '../../helpers/raw-smpp.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -80,30 +80,19 @@ class Owner implements LinkHooks {
   }
 }
 
-/** The peer: a bare socket, every PDU it reads decoded with the `smpp` package. */
-interface Peer {
-  socket: Socket;
-  pdus: PDU[];
-  ended: () => boolean;
-  closed: Promise<void>;
-  of: (command: string) => PDU[];
-  send: (command: string, seq: number, fields?: PduOptions) => void;
-}
-
 let server: Server | null = null;
 
 async function pair(
   opts: Partial<LinkOptions> = {},
   owner = new Owner(),
-  autoEnd = true,
-): Promise<{ link: SmppLink; peer: Peer; owner: Owner }> {
+): Promise<{ link: SmppLink; peer: RawPeer; owner: Owner }> {
   const accepted = new Promise<Socket>((resolve) => {
     server = createServer({ allowHalfOpen: false }, resolve);
   });
   const srv = server as unknown as Server;
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as { port: number }).port;
-  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: !autoEnd });
+  const socket = connect({ port, host: '127.0.0.1' });
   socket.on('error', () => undefined);
   const linkSocket = await accepted;
   srv.close();
@@ -112,29 +101,7 @@ async function pair(
     socket.destroy();
     linkSocket.destroy();
   });
-  const pdus: PDU[] = [];
-  let buf = Buffer.alloc(0);
-  let ended = false;
-  socket.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 4 && buf.length >= buf.readUInt32BE(0)) {
-      const len = buf.readUInt32BE(0);
-      // The package refuses PDUs above its maximum; the drain test's big ones are only counted.
-      if (len <= smpp.PDU.maxLength) pdus.push(new smpp.PDU(buf.subarray(0, len)));
-      buf = buf.subarray(len);
-    }
-  });
-  socket.on('end', () => (ended = true));
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  const peer: Peer = {
-    socket,
-    pdus,
-    ended: () => ended,
-    closed,
-    of: (command) => pdus.filter((p) => p.command === command),
-    send: (command, seq, fields = {}) =>
-      socket.write(new smpp.PDU(command as never, { ...fields, sequence_number: seq }).toBuffer()),
-  };
+  const peer = rawPeer(socket);
   return { link, peer, owner };
 }
 
@@ -162,7 +129,7 @@ function bound(
 }
 
 /** Answers a request PDU from the peer side with `status`. */
-function ack(peer: Peer, pdu: PDU, status = 0): void {
+function ack(peer: RawPeer, pdu: PDU, status = 0): void {
   peer.socket.write(
     pdu.response(status === 0 ? { message_id: 'x1' } : { command_status: status }).toBuffer(),
   );
