@@ -3,7 +3,8 @@
  * (transmitter / transceiver), and turns the carrier's deliver_sm into MO messages and receipt
  * updates (receiver / transceiver). Status and metrics follow every session event.
  */
-import type { PDU, PduOptions } from 'smpp';
+import type { SubmitFields } from '../smpp/pdu/message.js';
+import type { Pdu } from '../smpp/pdu/pdu.js';
 import { parseDuration } from '../api/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
@@ -23,7 +24,14 @@ import { classify, failedDecision, type Failure } from './failure.js';
 import { ReceiptStoreUnavailable, type CarrierIdRecord, type ReceiptStore } from '../receipt-store/types.js';
 import type { CorePolls } from './core-polls.js';
 import { MtPump, type Decision } from './mt-pump.js';
-import { encodeCore, inboundMessage, partFields, pduIsReceipt, pduReceipt } from './pdu-mapping.js';
+import {
+  encodeCore,
+  inboundMessage,
+  partFields,
+  pduIsReceipt,
+  pduReceipt,
+  type MessageRequest,
+} from './pdu-mapping.js';
 import type { Reporter } from './reporter.js';
 import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedClientBind } from './types.js';
 
@@ -293,7 +301,7 @@ export class ClientBindRunner {
 
   private async submit(session: ClientSession, msg: CoreMessage): Promise<Decision> {
     const s = this.bind.spec;
-    let fields: PduOptions[];
+    let fields: SubmitFields[];
     try {
       const parts = encodeCore(msg, s.codec, this.d.nextReference());
       fields = parts.map((p) => partFields(msg, p, s.addressing, 1));
@@ -304,7 +312,7 @@ export class ClientBindRunner {
     }
     if (fields.length === 1) {
       try {
-        const resp = await session.submit(fields[0] as PduOptions);
+        const resp = await session.submit(fields[0] as SubmitFields);
         const carrierId = messageIdOf(resp);
         if (carrierId !== '') this.d.receiptStore.record(this.scope, msg.id, [carrierId]);
         return { outcome: 'sent', carrierId };
@@ -320,12 +328,12 @@ export class ClientBindRunner {
     // the same concatenation reference so the handset still joins them.
     for (let attempt = 0; ; attempt++) {
       const results = await Promise.allSettled(pending.map((f) => session.submit(f)));
-      const retry: PduOptions[] = [];
+      const retry: SubmitFields[] = [];
       failures = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') ids.push(messageIdOf(r.value));
         else {
-          retry.push(pending[i] as PduOptions);
+          retry.push(pending[i] as SubmitFields);
           failures.push(classify(r.reason));
         }
       });
@@ -365,7 +373,7 @@ export class ClientBindRunner {
 
   // ---- MO and receipts --------------------------------------------------------------------
 
-  private onInbound(pdu: PDU): Promise<InboundResult> {
+  private onInbound(pdu: MessageRequest): Promise<InboundResult> {
     let receipt: boolean;
     try {
       receipt = pduIsReceipt(pdu);
@@ -375,7 +383,7 @@ export class ClientBindRunner {
     return receipt ? this.onReceipt(pdu) : this.onMo(pdu);
   }
 
-  private async onMo(pdu: PDU): Promise<InboundResult> {
+  private async onMo(pdu: MessageRequest): Promise<InboundResult> {
     const m = this.d.metrics;
     let msg;
     try {
@@ -427,7 +435,7 @@ export class ClientBindRunner {
     return e;
   }
 
-  private async onReceipt(pdu: PDU): Promise<InboundResult> {
+  private async onReceipt(pdu: MessageRequest): Promise<InboundResult> {
     const m = this.d.metrics;
     const l = this.labels;
     let r;
@@ -505,9 +513,6 @@ export class ClientBindRunner {
   }
 }
 
-function messageIdOf(pdu: PDU): string {
-  const v = pdu.message_id;
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.toString('latin1').replace(/\0+$/, '');
-  return '';
+function messageIdOf(pdu: Pdu): string {
+  return 'message_id' in pdu ? pdu.message_id : '';
 }

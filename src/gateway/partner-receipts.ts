@@ -11,7 +11,8 @@
  * receipt goes out on whichever pod the partner is bound to, and a restart loses none. Tracking
  * is bounded in count and age; what it gives up on is counted, never silent.
  */
-import type { PduOptions, PDU } from 'smpp';
+import type { DeliverFields } from '../smpp/pdu/message.js';
+import type { Pdu } from '../smpp/pdu/pdu.js';
 import { formatReceipt, receiptState, STATE_CODES, wantsReceipt, type ReceiptState } from '../codec/index.js';
 import type { CoreClient } from '../core/index.js';
 import type { Logger } from '../log.js';
@@ -29,7 +30,7 @@ export type { FinalState, TrackedSubmit } from '../receipt-store/types.js';
 
 export interface PartnerReceiptsOptions {
   core: Pick<CoreClient, 'getMessage' | 'retryDelayMs'>;
-  deliver: (bindKey: string, fields: PduOptions) => Promise<PDU>;
+  deliver: (bindKey: string, fields: DeliverFields) => Promise<Pdu>;
   metrics: Metrics;
   log: Logger;
   /** Where tracked submits are kept. Default: a queue in this process's memory. */
@@ -95,7 +96,7 @@ export function finalStateOf(m: Record<string, unknown>, now: Date): FinalState 
 }
 
 /** The deliver_sm carrying a receipt for `t`: text of SMPP 3.4 Appendix B plus the TLVs. */
-export function receiptFields(t: TrackedSubmit, f: FinalState): PduOptions {
+export function receiptFields(t: TrackedSubmit, f: FinalState): DeliverFields {
   const text = formatReceipt({
     messageId: t.coreId,
     state: f.state,

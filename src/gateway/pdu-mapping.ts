@@ -3,7 +3,7 @@
  * src/codec for text, long messages, addresses and receipts. Pure functions: the runners decide
  * what to do with the results.
  */
-import type { PDU, PduOptions } from 'smpp';
+import type { DataSm, DeliverSm, SubmitFields, SubmitSm } from '../smpp/pdu/message.js';
 import type { ClientBindSpec, ServerBindSpec } from '../api/index.js';
 import {
   addressFor,
@@ -65,10 +65,10 @@ export function partFields(
   part: EncodedPart,
   addressing: Addressing,
   registeredDelivery: number,
-): PduOptions {
+): SubmitFields {
   const src = addressFor(m.source_msisdn, addressing?.source);
   const dst = addressFor(m.destination_msisdn, addressing?.destination);
-  const f: PduOptions = {
+  const f: SubmitFields = {
     source_addr_ton: src.ton,
     source_addr_npi: src.npi,
     source_addr: src.addr,
@@ -88,48 +88,32 @@ export function partFields(
   return f;
 }
 
-function asBuffer(v: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(v)) return v;
-  if (typeof v === 'string') return Buffer.from(v, 'latin1');
-  if (v !== null && typeof v === 'object' && 'message' in v) {
-    const msg = (v as { message: unknown }).message;
-    if (Buffer.isBuffer(msg)) return msg;
-    if (typeof msg === 'string') return Buffer.from(msg, 'latin1');
-  }
-  return undefined;
-}
+/** A deliver_sm or submit_sm (carrier MO / partner) or data_sm: what carries a message to the core. */
+export type MessageRequest = SubmitSm | DeliverSm | DataSm;
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.toString('latin1').replace(/\0+$/, '');
-  return undefined;
+function shortMessageOf(pdu: MessageRequest): Buffer | undefined {
+  return pdu.command === 'data_sm' ? undefined : pdu.short_message;
 }
 
 /** True when a deliver_sm carries a delivery receipt rather than a mobile-originated message. */
-export function pduIsReceipt(pdu: PDU): boolean {
-  return isReceipt(num(pdu.esm_class) ?? 0, {
+export function pduIsReceipt(pdu: MessageRequest): boolean {
+  return isReceipt(pdu.esm_class, {
     receipted_message_id: pdu.receipted_message_id,
     message_state: pdu.message_state,
   });
 }
 
 /** The receipt in a deliver_sm, or null when it cannot be read. */
-export function pduReceipt(pdu: PDU): DeliveryReceipt | null {
-  const body = asBuffer(pdu.short_message);
-  const payload = asBuffer(pdu.message_payload);
+export function pduReceipt(pdu: MessageRequest): DeliveryReceipt | null {
+  const body = shortMessageOf(pdu);
+  const payload = pdu.message_payload;
   const text = (payload && payload.length > 0 ? payload : body)?.toString('latin1');
   const input: Parameters<typeof parseReceipt>[0] = {};
   if (text !== undefined && text !== '') input.text = text;
-  const rid = str(pdu.receipted_message_id);
+  const rid = pdu.receipted_message_id;
   if (rid !== undefined && rid !== '') input.receiptedMessageId = rid;
-  const state = num(pdu.message_state);
-  if (state !== undefined) input.messageState = state;
-  const nec = asBuffer(pdu.network_error_code);
-  if (nec !== undefined) input.networkErrorCode = nec;
+  if (pdu.message_state !== undefined) input.messageState = pdu.message_state;
+  if (pdu.network_error_code !== undefined) input.networkErrorCode = pdu.network_error_code;
   return parseReceipt(input);
 }
 
@@ -143,24 +127,24 @@ const CHARSET_BY_DCS: Record<number, string> = {
 };
 
 /** A deliver_sm (carrier MO) or submit_sm (partner) as the core's new message. Throws CodecError. */
-export function inboundMessage(pdu: PDU, smscName: string): NewMessage {
-  const dataCoding = num(pdu.data_coding) ?? 0;
-  const esmClass = num(pdu.esm_class) ?? 0;
+export function inboundMessage(pdu: MessageRequest, smscName: string): NewMessage {
+  const dataCoding = pdu.data_coding;
+  const esmClass = pdu.esm_class;
   const input: Parameters<typeof decodeMessage>[0] = {
     dataCoding,
     esmClass,
-    shortMessage: asBuffer(pdu.short_message) ?? Buffer.alloc(0),
+    shortMessage: shortMessageOf(pdu) ?? Buffer.alloc(0),
   };
-  const payload = asBuffer(pdu.message_payload);
+  const payload = pdu.message_payload;
   if (payload !== undefined && payload.length > 0) input.messagePayload = payload;
-  const ref = num(pdu.sar_msg_ref_num);
-  const total = num(pdu.sar_total_segments);
-  const part = num(pdu.sar_segment_seqnum);
+  const ref = pdu.sar_msg_ref_num;
+  const total = pdu.sar_total_segments;
+  const part = pdu.sar_segment_seqnum;
   if (ref !== undefined && total !== undefined && part !== undefined)
     input.sar = { reference: ref, total, part };
   const decoded = decodeMessage(input);
-  const source = str(pdu.source_addr) ?? '';
-  const destination = str(pdu.destination_addr) ?? '';
+  const source = pdu.source_addr;
+  const destination = pdu.destination_addr;
   if (source === '' || destination === '') {
     throw new CodecError(`${pdu.command} without ${source === '' ? 'source_addr' : 'destination_addr'}`);
   }

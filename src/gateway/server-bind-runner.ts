@@ -4,7 +4,9 @@
  * across sessions at the bind's tpsLimit); the partner's deliver_sm_resp decides the report.
  * Its submit_sm become core messages; the submit_sm_resp carries the core's id.
  */
-import type { PDU, PduOptions } from 'smpp';
+import type { SubmitFields, SubmitSm } from '../smpp/pdu/message.js';
+import type { Answer, Pdu } from '../smpp/pdu/pdu.js';
+import type { QuerySm } from '../smpp/pdu/query.js';
 import { smppAbsoluteTime, STATE_CODES } from '../codec/index.js';
 import type { CoreClient, CoreMessage } from '../core/index.js';
 import { CoreError } from '../core/index.js';
@@ -290,7 +292,7 @@ export class ServerBindRunner {
 
   private async deliver(msg: CoreMessage): Promise<Decision> {
     const s = this.bind.spec;
-    let fields: PduOptions[];
+    let fields: SubmitFields[];
     try {
       fields = encodeCore(msg, s.codec, this.d.nextReference()).map((p) =>
         partFields(msg, p, s.addressing, 0),
@@ -301,7 +303,7 @@ export class ServerBindRunner {
     }
     if (!(await this.turn())) return { outcome: 'released', reason: 'polling for this partner withdrawn' };
     const started = performance.now();
-    let results: PromiseSettledResult<PDU>[];
+    let results: PromiseSettledResult<Pdu>[];
     try {
       results = await Promise.allSettled(fields.map((f) => this.d.listener.deliver(this.key, f)));
     } finally {
@@ -313,8 +315,7 @@ export class ServerBindRunner {
     const ids: string[] = [];
     for (const r of results) {
       if (r.status === 'fulfilled') {
-        const v = (r.value as PDU).message_id;
-        ids.push(typeof v === 'string' ? v : '');
+        ids.push('message_id' in r.value ? r.value.message_id : '');
       } else failures.push(classify(r.reason));
     }
     if (failures.length === 0) {
@@ -344,8 +345,8 @@ export class ServerBindRunner {
 
   // ---- query_sm: partner asks for a message's state ------------------------------------------
 
-  async onQuery(pdu: PDU): Promise<{ status: number; fields?: PduOptions }> {
-    const id = typeof pdu.message_id === 'string' ? pdu.message_id.trim() : '';
+  async onQuery(pdu: QuerySm): Promise<{ status: number; fields?: Answer }> {
+    const id = pdu.message_id.trim();
     if (id === '') return { status: Status.ESME_RINVMSGID };
     let m: Record<string, unknown> | null;
     try {
@@ -374,7 +375,7 @@ export class ServerBindRunner {
 
   // ---- MO: partner → core ------------------------------------------------------------------
 
-  async onSubmit(pdu: PDU): Promise<InboundResult> {
+  async onSubmit(pdu: SubmitSm): Promise<InboundResult> {
     const m = this.d.metrics;
     let msg;
     try {
@@ -387,7 +388,7 @@ export class ServerBindRunner {
     try {
       const { id } = await this.d.core.postMessage(msg);
       m.messagesReceived.labels(this.labels).inc();
-      const rd = typeof pdu.registered_delivery === 'number' ? pdu.registered_delivery : 0;
+      const rd = pdu.registered_delivery;
       if ((rd & 0x03) !== 0 && this.d.receipts) {
         this.d.receipts.track({
           bindKey: this.key,
@@ -396,13 +397,13 @@ export class ServerBindRunner {
           registeredDelivery: rd,
           source: {
             addr: msg.source_msisdn,
-            ton: octet(pdu.source_addr_ton),
-            npi: octet(pdu.source_addr_npi),
+            ton: pdu.source_addr_ton,
+            npi: pdu.source_addr_npi,
           },
           destination: {
             addr: msg.destination_msisdn,
-            ton: octet(pdu.dest_addr_ton),
-            npi: octet(pdu.dest_addr_npi),
+            ton: pdu.dest_addr_ton,
+            npi: pdu.dest_addr_npi,
           },
           text: msg.message_body.slice(0, 20),
           submittedAt: new Date(),
@@ -417,8 +418,4 @@ export class ServerBindRunner {
       return { status: SUBMIT_TEMPORARY_ERROR };
     }
   }
-}
-
-function octet(v: unknown): number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255 ? v : 0;
 }

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { PDU, PduOptions } from 'smpp';
+import type { DataSm, DeliverSm, DeliverSmResp, SubmitFields, SubmitSmResp } from './pdu/message.js';
+import type { Answer, Pdu } from './pdu/pdu.js';
 import type { Logger } from '../log.js';
 import { Backoff } from './backoff.js';
 import {
@@ -53,7 +54,8 @@ export interface InboundResult {
   status: number;
   messageId?: string;
 }
-export type InboundHandler = (pdu: PDU) => Promise<InboundResult>;
+export type InboundHandler = (pdu: DeliverSm | DataSm) => Promise<InboundResult>;
+export type { SubmitFields };
 
 export type ClientState = 'idle' | 'connecting' | 'bound' | 'reconnecting' | 'stopped';
 
@@ -204,18 +206,19 @@ export class ClientSession extends EventEmitter {
     this.handler = h;
   }
 
-  submit(fields: PduOptions): Promise<PDU> {
+  submit(fields: SubmitFields): Promise<SubmitSmResp> {
     if (this._state === 'stopped' || this.stopping) {
       return Promise.reject(new SmppUnsentError('SMPP session stopped'));
     }
     if (this._state === 'idle') {
       return Promise.reject(new SmppUnsentError('SMPP session not started'));
     }
-    return new Promise<PDU>((resolve, reject) => {
+    return new Promise<SubmitSmResp>((resolve, reject) => {
       this.queue.push({
         command: 'submit_sm',
         fields,
-        resolve,
+        // the link resolves a submit_sm only with a submit_sm_resp
+        resolve: resolve as (pdu: SubmitSmResp | DeliverSmResp) => void,
         reject,
         queuedAt: performance.now(),
         sentAt: 0,
@@ -277,6 +280,8 @@ export class ClientSession extends EventEmitter {
         password: o.password,
         system_type: o.systemType ?? '',
         interface_version: o.interfaceVersion ?? 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
         address_range: o.addressRange ?? '',
       });
     });
@@ -300,7 +305,7 @@ export class ClientSession extends EventEmitter {
     return options;
   }
 
-  private onBindResp(link: SmppLink, pdu: PDU): void {
+  private onBindResp(link: SmppLink, pdu: Pdu): void {
     if (pdu.command_status !== 0 || pdu.command === 'generic_nack') {
       // A generic_nack means the SMSC did not understand our bind at all.
       const err = new SmppStatusError(pdu.command, pdu.command_status || Status.ESME_RINVCMDID);
@@ -372,7 +377,7 @@ export class ClientSession extends EventEmitter {
     this.emit('pduRefused', r);
   }
 
-  private onRequest(link: SmppLink, pdu: PDU): void {
+  private onRequest(link: SmppLink, pdu: Pdu): void {
     switch (pdu.command) {
       case 'deliver_sm':
       case 'data_sm':
@@ -390,7 +395,7 @@ export class ClientSession extends EventEmitter {
     }
   }
 
-  private onInbound(link: SmppLink, pdu: PDU): void {
+  private onInbound(link: SmppLink, pdu: DeliverSm | DataSm): void {
     const h = this.handler;
     if (!h) {
       // Nobody to hand it to yet: a temporary error makes the SMSC retry later.
@@ -418,7 +423,7 @@ export class ClientSession extends EventEmitter {
   }
 }
 
-function inboundAnswer(res: InboundResult): PduOptions {
+function inboundAnswer(res: InboundResult): Answer {
   if (res.status !== 0) return { command_status: res.status };
   return res.messageId ? { message_id: res.messageId } : {};
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer as netServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as tlsServer } from 'node:tls';
-import type { PDU, PduOptions } from 'smpp';
+import type { DeliverFields, DeliverSmResp } from './pdu/message.js';
 import type { Logger } from '../log.js';
 import { BindSlowdown } from './auth.js';
 import { normalizeAddress } from './cidr.js';
@@ -186,7 +186,7 @@ export class SmppListener extends EventEmitter {
     return this.table.stats(key);
   }
 
-  deliver(key: string, fields: PduOptions): Promise<PDU> {
+  deliver(key: string, fields: DeliverFields): Promise<DeliverSmResp> {
     const bs = this.table.get(key);
     if (!bs)
       return Promise.reject(new SmppUnsentError(`no receiver or transceiver session bound for ${key}`));

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import type { PDU, PduOptions } from 'smpp';
 import {
   SmppClosedError,
   SmppEncodeError,
@@ -9,10 +8,14 @@ import {
   type SmppDecodeError,
 } from '../errors.js';
 import { PduReader, type RefusedPdu } from '../pdu-reader.js';
-import { CommandId } from '../pdu/check.js';
+import { encodeBind, encodeMessageRequest, encodePdu } from '../pdu/codec.js';
+import { CommandId } from '../pdu/header.js';
+import type { DeliverSmResp, MessageFields, SubmitSmResp } from '../pdu/message.js';
+import { answerTo, isResponse, type Answer, type Pdu } from '../pdu/pdu.js';
+import type { BindCommand, BindFields } from '../pdu/session.js';
 import type { Limiter } from '../rate-limiter.js';
 import { describeClose, type CloseReason } from './close-reason.js';
-import { encodeRequest, headerOnly } from './encode.js';
+import { headerOnly } from './encode.js';
 
 const MAX_SEQ = 0x7fffffff;
 const RESPONSE_BIT = 0x80000000;
@@ -28,9 +31,9 @@ export type LinkState = 'open' | 'bound' | 'closing' | 'closed';
 
 /** A request of ours: waits in a RequestQueue, then in the link's window until its response. */
 export interface LinkRequest {
-  command: string;
-  fields: PduOptions;
-  resolve: (pdu: PDU) => void;
+  command: 'submit_sm' | 'deliver_sm';
+  fields: MessageFields;
+  resolve: (pdu: SubmitSmResp | DeliverSmResp) => void;
   reject: (err: Error) => void;
   queuedAt: number;
   sentAt: number;
@@ -73,9 +76,9 @@ export interface LinkHooks {
    * A request the link does not answer itself: binds in any state; outbind and
    * alert_notification in any state; anything else only while bound.
    */
-  request(link: SmppLink, pdu: PDU): void;
+  request(link: SmppLink, pdu: Pdu): void;
   /** A response to the bind the link sent (see SmppLink.bind). */
-  bindResponse(link: SmppLink, pdu: PDU): void;
+  bindResponse(link: SmppLink, pdu: Pdu): void;
   /** A request from the peer that breaks SMPP; the link already answered it with `r.response`. */
   refused(link: SmppLink, r: RefusedPdu): void;
   /** The stream lost its framing; the link closes once answers already owed have gone out. */
@@ -85,7 +88,7 @@ export interface LinkHooks {
   /** The link left the bound state (unbind either way, or a broken stream): no new requests. */
   unbound(link: SmppLink): void;
   /** An answer handed to answerLater() failed; the link answers with its failStatus. */
-  answerFailed(link: SmppLink, pdu: PDU, err: unknown): void;
+  answerFailed(link: SmppLink, pdu: Pdu, err: unknown): void;
   /** The peer answered ESME_RTHROTTLED; the pacer's limiter pauses for `pauseMs`. */
   throttled(link: SmppLink, pauseMs: number): void;
   closed(link: SmppLink, reason: CloseReason): void;
@@ -208,9 +211,9 @@ export class SmppLink {
   }
 
   /** Answers the peer's request now. */
-  respond(pdu: PDU, opts: PduOptions = {}): void {
+  respond(pdu: Pdu, opts: Answer = {}): void {
     if (this._state === 'closed') return;
-    this.write(pdu.response(opts).toBuffer());
+    this.write(this.answerBytes(pdu, opts));
   }
 
   /**
@@ -218,7 +221,7 @@ export class SmppLink {
    * (answerFailed) and the answer carries `failStatus`. A link whose stream broke stays open
    * until such answers are out.
    */
-  answerLater(pdu: PDU, run: Promise<PduOptions>, failStatus: number): void {
+  answerLater(pdu: Pdu, run: Promise<Answer>, failStatus: number): void {
     this.answering++;
     run.then(
       (opts) => this.answered(pdu, opts),
@@ -229,11 +232,24 @@ export class SmppLink {
     );
   }
 
-  private answered(pdu: PDU, opts: PduOptions): void {
+  private answered(pdu: Pdu, opts: Answer): void {
     this.answering--;
     if (this._state === 'closed') return;
-    this.write(pdu.response(opts).toBuffer());
+    this.write(this.answerBytes(pdu, opts));
     if (this.endWhenAnswered && this.answering === 0) this.end();
+  }
+
+  /**
+   * The response bytes; an answer whose fields cannot be encoded (an owner's message_id too long)
+   * still answers, with ESME_RSYSERR and no body, so the peer is never left waiting.
+   */
+  private answerBytes(pdu: Pdu, opts: Answer): Buffer {
+    try {
+      return encodePdu(answerTo(pdu, opts));
+    } catch (err) {
+      this.hooks.answerFailed(this, pdu, err);
+      return encodePdu(answerTo(pdu, { command_status: Status.ESME_RSYSERR }));
+    }
   }
 
   /** Sends a request of ours into the window (the caller checked hasRoom). */
@@ -241,10 +257,10 @@ export class SmppLink {
     const seq = this.nextSeq();
     let buf: Buffer;
     try {
-      buf = encodeRequest(req.command, req.fields, seq);
+      buf = encodeMessageRequest(req.command, req.fields, seq);
     } catch (err) {
       // The fields cannot be encoded: the caller's problem, not the link's.
-      req.reject(new SmppEncodeError(req.command, err));
+      req.reject(err instanceof SmppEncodeError ? err : new SmppEncodeError(req.command, err));
       return;
     }
     req.sentAt = performance.now();
@@ -264,9 +280,9 @@ export class SmppLink {
   // ---- binding -----------------------------------------------------------------------------
 
   /** Sends our bind; its response goes to hooks.bindResponse. */
-  bind(command: string, fields: PduOptions): void {
+  bind(command: BindCommand, fields: Partial<BindFields>): void {
     this.bindSeq = this.nextSeq();
-    this.write(encodeRequest(command, fields, this.bindSeq));
+    this.write(encodeBind(command, fields, this.bindSeq));
   }
 
   /** The bind succeeded (either side): requests may flow, keep-alive starts. */
@@ -279,17 +295,14 @@ export class SmppLink {
 
   // ---- reading -----------------------------------------------------------------------------
 
-  private onPdu(pdu: PDU): void {
+  private onPdu(pdu: Pdu): void {
     if (this._state === 'closed') return;
-    if ((pdu.command_id & RESPONSE_BIT) !== 0) {
+    if (isResponse(pdu)) {
       this.onResponse(pdu);
       return;
     }
+    // Commands the engine does not take never get here: the reader refuses them (ESME_RINVCMDID).
     const cmd = pdu.command;
-    if (cmd === 'unknown') {
-      this.respond(pdu, { command_status: Status.ESME_RINVCMDID });
-      return;
-    }
     if (cmd.startsWith('bind_') || cmd === 'outbind' || cmd === 'alert_notification') {
       this.hooks.request(this, pdu);
       return;
@@ -312,7 +325,7 @@ export class SmppLink {
     this.hooks.request(this, pdu);
   }
 
-  private onResponse(pdu: PDU): void {
+  private onResponse(pdu: Pdu): void {
     const seq = pdu.sequence_number;
     const req = this.pending.get(seq);
     if (req !== undefined) {
@@ -333,14 +346,21 @@ export class SmppLink {
     // Anything else answers a request that already timed out: nothing waits for it.
   }
 
-  private settle(req: LinkRequest, pdu: PDU): void {
+  private settle(req: LinkRequest, pdu: Pdu): void {
     const status = pdu.command_status;
     const latency = this.hooks.latency;
     if (latency !== undefined) latency(req.command, req.sentAt);
     const limiter = this.pacer?.limiter;
     if (status === 0) {
       limiter?.accepted();
-      req.resolve(pdu);
+      if (pdu.command === 'submit_sm_resp' || pdu.command === 'deliver_sm_resp') {
+        if (pdu.command.startsWith(req.command)) {
+          req.resolve(pdu);
+          return;
+        }
+      }
+      // A "success" that is not this request's response (a generic_nack with status 0, say).
+      req.reject(new SmppStatusError(pdu.command, Status.ESME_RINVCMDID));
       return;
     }
     if (status === Status.ESME_RTHROTTLED && limiter) this.hooks.throttled(this, limiter.throttled());
@@ -350,7 +370,7 @@ export class SmppLink {
   /** A framed request that breaks SMPP: answered with its error status, the link carries on. */
   private onRefused(r: RefusedPdu): void {
     if (this._state === 'closed') return;
-    this.write(r.response);
+    if (r.response !== null) this.write(r.response);
     this.hooks.refused(this, r);
   }
 

@@ -1,4 +1,4 @@
-import type { PDU, PduOptions } from 'smpp';
+import type { DeliverFields, DeliverSmResp, SubmitSmResp } from '../pdu/message.js';
 import { SmppTimeoutError, SmppUnsentError } from '../errors.js';
 import type { SmppLink } from '../link/link.js';
 import { RequestQueue } from '../link/request-queue.js';
@@ -63,15 +63,16 @@ export class DeliverScheduler {
     return this.sessions.some((s) => s.receives && s.link.state === 'bound');
   }
 
-  deliver(fields: PduOptions): Promise<PDU> {
+  deliver(fields: DeliverFields): Promise<DeliverSmResp> {
     if (!this.hasReceiver()) {
       return Promise.reject(new SmppUnsentError(`no receiver or transceiver session bound for ${this.key}`));
     }
-    return new Promise<PDU>((resolve, reject) => {
+    return new Promise<DeliverSmResp>((resolve, reject) => {
       this.queue.push({
         command: 'deliver_sm',
         fields,
-        resolve,
+        // the link resolves a deliver_sm only with a deliver_sm_resp
+        resolve: resolve as (pdu: SubmitSmResp | DeliverSmResp) => void,
         reject,
         queuedAt: performance.now(),
         sentAt: 0,

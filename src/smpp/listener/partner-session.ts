@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
-import type { PDU, PduOptions } from 'smpp';
+import type { SubmitSm } from '../pdu/message.js';
+import type { Answer, Pdu } from '../pdu/pdu.js';
+import type { QuerySm } from '../pdu/query.js';
+import type { Bind } from '../pdu/session.js';
 import type { Logger } from '../../log.js';
 import type { BindSlowdown } from '../auth.js';
 import { normalizeAddress } from '../cidr.js';
@@ -92,7 +95,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
 
   // ---- LinkHooks -----------------------------------------------------------------------------
 
-  request(link: SmppLink, pdu: PDU): void {
+  request(link: SmppLink, pdu: Pdu): void {
     const cmd = pdu.command;
     if (cmd === 'outbind' || cmd === 'alert_notification') {
       this.onUnexpected(pdu);
@@ -175,7 +178,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
     this.bind?.remove(this);
   }
 
-  answerFailed(_link: SmppLink, pdu: PDU, err: unknown): void {
+  answerFailed(_link: SmppLink, pdu: Pdu, err: unknown): void {
     this.ctx.log.warn({ key: this.bind?.entry.key, err }, `partner ${pdu.command} handler failed`);
   }
 
@@ -207,7 +210,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
 
   // ---- requests ------------------------------------------------------------------------------
 
-  private onUnexpected(pdu: PDU): void {
+  private onUnexpected(pdu: Pdu): void {
     const command = pdu.command === 'outbind' ? 'outbind' : 'alert_notification';
     // outbind is the SMSC's to send (§4.1.7): refuse it. alert_notification has no response (§4.12): ignore it.
     if (command === 'outbind') this.link.write(genericNack(pdu.sequence_number, Status.ESME_RINVCMDID));
@@ -222,7 +225,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
     } satisfies UnexpectedPdu);
   }
 
-  private onBind(pdu: PDU): void {
+  private onBind(pdu: Bind): void {
     this.binding = true;
     const delay = this.ctx.slowdown.delayFor(this.peerAddress);
     if (delay > 0) {
@@ -236,13 +239,13 @@ export class PartnerSession implements LinkHooks, BoundSession {
     }
   }
 
-  private authenticate(pdu: PDU): void {
+  private authenticate(pdu: Bind): void {
     const link = this.link;
     if (link.state !== 'open') return;
     this.binding = false;
     const { ctx, peerAddress } = this;
-    const systemId = typeof pdu.system_id === 'string' ? pdu.system_id : '';
-    const password = typeof pdu.password === 'string' ? pdu.password : '';
+    const systemId = pdu.system_id;
+    const password = pdu.password;
     const bindType = pdu.command.slice('bind_'.length) as BindType;
     const res = authenticate(ctx.table.candidates(systemId), { systemId, password, bindType, peerAddress });
 
@@ -298,7 +301,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
   }
 
   /** The session's bind, when it may send requests (not a receiver); else answers for it. */
-  private transmitter(pdu: PDU): BindState | null {
+  private transmitter(pdu: Pdu): BindState | null {
     const bs = this.bind;
     if (!bs) return null;
     if (this.bindType === 'receiver') {
@@ -308,7 +311,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
     return bs;
   }
 
-  private onSubmit(pdu: PDU): void {
+  private onSubmit(pdu: SubmitSm): void {
     const bs = this.transmitter(pdu);
     if (!bs) return;
     const link = this.link;
@@ -324,14 +327,14 @@ export class PartnerSession implements LinkHooks, BoundSession {
       return;
     }
     const answer = call(() => h(bs.entry, pdu, info)).then(
-      (res): PduOptions =>
+      (res): Answer =>
         res.status !== 0 ? { command_status: res.status } : { message_id: res.messageId ?? '' },
     );
     link.answerLater(pdu, answer, Status.ESME_RSYSERR);
   }
 
   /** SMPP 3.4 §4.8: the partner asks for the state of a message it submitted. */
-  private onQuery(pdu: PDU): void {
+  private onQuery(pdu: QuerySm): void {
     const bs = this.transmitter(pdu);
     if (!bs) return;
     const h = this.ctx.queryHandler();
@@ -340,7 +343,7 @@ export class PartnerSession implements LinkHooks, BoundSession {
       return;
     }
     const answer = call(() => h(bs.entry, pdu, this.info)).then(
-      (res): PduOptions => (res.status !== 0 ? { command_status: res.status } : (res.fields ?? {})),
+      (res): Answer => (res.status !== 0 ? { command_status: res.status } : (res.fields ?? {})),
     );
     this.link.answerLater(pdu, answer, Status.ESME_RQUERYFAIL);
   }

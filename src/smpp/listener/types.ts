@@ -1,4 +1,6 @@
-import type { PDU, PduOptions } from 'smpp';
+import type { SubmitSm } from '../pdu/message.js';
+import type { Answer } from '../pdu/pdu.js';
+import type { QuerySm } from '../pdu/query.js';
 import type { SlowdownOptions } from '../auth.js';
 import type { InboundResult } from '../client-session.js';
 import type { BindType } from '../errors.js';
@@ -70,16 +72,16 @@ export interface ServerSessionInfo {
 
 export type PartnerSubmitHandler = (
   bind: ServerBindEntry,
-  pdu: PDU,
+  pdu: SubmitSm,
   session: ServerSessionInfo,
 ) => Promise<InboundResult>;
 
 /** Answers a partner's query_sm: a status, and on success the query_sm_resp fields. */
 export type PartnerQueryHandler = (
   bind: ServerBindEntry,
-  pdu: PDU,
+  pdu: QuerySm,
   session: ServerSessionInfo,
-) => Promise<{ status: number; fields?: PduOptions }>;
+) => Promise<{ status: number; fields?: Answer }>;
 
 /** Why a partner's bind was refused, as a metric label. */
 export type BindRejectionCode =

@@ -18,7 +18,9 @@ import {
   writeMessageId,
   writeShortMessage,
 } from './message.js';
+import { SHORT_MESSAGE_DEFAULTS, type DeliverSm, type MessageFields, type SubmitSm } from './message.js';
 import type { Pdu } from './pdu.js';
+import type { BindCommand, BindFields } from './session.js';
 import {
   querySmRespSize,
   querySmSize,
@@ -50,15 +52,18 @@ import { Cursor, HEADER, RESPONSE_BIT, sequenceCheck, Truncated, Writer } from '
 export class PduRefusal extends SmppError {
   readonly code = 'refused';
   readonly command: string;
+  readonly commandId: number;
   readonly sequence: number;
   readonly status: number;
   /** For logs: which field and why; never field contents (a password could be one). */
   readonly reason: string;
   readonly response: Buffer | null;
-  constructor(command: string, sequence: number, status: number, reason: string, response: Buffer | null) {
+  constructor(commandId: number, sequence: number, status: number, reason: string, response: Buffer | null) {
+    const command = commandName(commandId);
     super(`${command} refused: ${reason}`);
     this.name = 'PduRefusal';
     this.command = command;
+    this.commandId = commandId;
     this.sequence = sequence;
     this.status = status;
     this.reason = reason;
@@ -72,7 +77,7 @@ function refuse(b: Buffer, r: Refusal): PduRefusal {
   const id = b.readUInt32BE(4);
   const request = (id & RESPONSE_BIT) === 0;
   return new PduRefusal(
-    commandName(id),
+    id,
     b.readUInt32BE(12),
     r.status,
     r.reason,
@@ -92,7 +97,7 @@ type Draft = Record<string, unknown> & { command: string; command_status: number
 export function decodePdu(b: Buffer, check: CheckOptions = { addresses: false }): Decoded {
   if (b.length < HEADER || b.readUInt32BE(0) !== b.length) {
     return new PduRefusal(
-      'unknown',
+      b.length >= HEADER ? b.readUInt32BE(4) : 0,
       b.length >= HEADER ? b.readUInt32BE(12) : 0,
       Status.ESME_RINVCMDLEN,
       'command_length does not match the PDU',
@@ -182,13 +187,18 @@ function read(id: number, c: Cursor, d: Draft): Decoded {
       readQuerySmResp(c, p as never);
       return p;
     default: {
+      // §4.3: a command we do not take (cancel_sm, replace_sm, submit_multi, or no command at all)
+      // is answered with generic_nack ESME_RINVCMDID; a response we do not know is not answered.
       const b = c.b;
-      // §3.3 / §4.3: a command we do not take is answered with ESME_RINVCMDID, by its own
-      // response when SMPP defines one (cancel_sm, replace_sm, submit_multi ...), else generic_nack.
-      return refuse(b, {
-        status: Status.ESME_RINVCMDID,
-        reason: `command ${commandName(id)} is not supported`,
-      });
+      const seq = b.readUInt32BE(12);
+      const request = (id & RESPONSE_BIT) === 0;
+      return new PduRefusal(
+        id,
+        seq,
+        Status.ESME_RINVCMDID,
+        `command ${commandName(id)} is not supported`,
+        request ? genericNack(seq, Status.ESME_RINVCMDID) : null,
+      );
     }
   }
 }
@@ -316,4 +326,36 @@ export function encodePdu(p: Pdu): Buffer {
     // A value of the wrong type slipped past the compiler (an untyped caller): still ours.
     throw new SmppEncodeError(String(command), err);
   }
+}
+
+/**
+ * submit_sm / deliver_sm with `fields` (mandatory fields left out take their defaults), numbered
+ * `seq`. Throws SmppEncodeError only.
+ */
+export function encodeMessageRequest(
+  command: 'submit_sm' | 'deliver_sm',
+  fields: MessageFields,
+  seq: number,
+): Buffer {
+  const p = Object.assign(
+    { command, command_status: 0, sequence_number: seq },
+    SHORT_MESSAGE_DEFAULTS,
+    fields,
+  );
+  return encodePdu(p as SubmitSm | DeliverSm);
+}
+
+const BIND_DEFAULTS: Readonly<BindFields> = {
+  system_id: '',
+  password: '',
+  system_type: '',
+  interface_version: 0x34,
+  addr_ton: 0,
+  addr_npi: 0,
+  address_range: '',
+};
+
+/** A bind of ours, numbered `seq`; fields left out take their defaults (interface_version 3.4). */
+export function encodeBind(command: BindCommand, fields: Partial<BindFields>, seq: number): Buffer {
+  return encodePdu({ command, command_status: 0, sequence_number: seq, ...BIND_DEFAULTS, ...fields });
 }

@@ -65,10 +65,18 @@ export interface DataSmResp extends Header, Tlvs {
   message_id: string;
 }
 
+/**
+ * What a caller gives for a submit_sm or deliver_sm: the link numbers it, and a mandatory field
+ * left out takes its SMPP default (0, the empty string, an empty short_message).
+ */
+export type MessageFields = Partial<ShortMessageFields> & Tlvs;
+export type SubmitFields = MessageFields;
+export type DeliverFields = MessageFields;
+
 export type MessagePdu = SubmitSm | DeliverSm | DataSm | SubmitSmResp | DeliverSmResp | DataSmResp;
 
 /** Mandatory fields the decoder and encoder fill when a caller leaves them out. */
-export const SHORT_MESSAGE_DEFAULTS: Readonly<Omit<ShortMessageFields, 'short_message'>> = {
+export const SHORT_MESSAGE_DEFAULTS: Readonly<ShortMessageFields> = {
   service_type: '',
   source_addr_ton: 0,
   source_addr_npi: 0,
@@ -85,6 +93,7 @@ export const SHORT_MESSAGE_DEFAULTS: Readonly<Omit<ShortMessageFields, 'short_me
   replace_if_present_flag: 0,
   data_coding: 0,
   sm_default_msg_id: 0,
+  short_message: Buffer.alloc(0),
 };
 
 /** §5.3.2.22-24: a peer refuses a message with some of the sar_* TLVs but not all three. */

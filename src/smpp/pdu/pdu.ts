@@ -100,3 +100,52 @@ export function responseTo<R extends AnsweredRequest>(
   if (body !== undefined) Object.assign(r, body);
   return r as ResponseOf<R>;
 }
+
+/** A PDU's fields less its header: what a caller fills in for a request the link numbers. */
+export type Fields<P extends Pdu> = Omit<P, 'command' | 'command_status' | 'sequence_number'>;
+
+/**
+ * An answer to a peer's request, as the link's owners give it: a status and, on success, the
+ * fields of the response (message_id for submit_sm/deliver_sm/data_sm, system_id for a bind,
+ * the query_sm_resp fields). Fields a response does not have are not written.
+ */
+export type Answer = { command_status?: number } & Partial<
+  Fields<BindResp> & Fields<SubmitSmResp> & Fields<DataSmResp> & Fields<QuerySmResp>
+>;
+
+const ANSWERED: ReadonlySet<string> = new Set([
+  'bind_transmitter',
+  'bind_receiver',
+  'bind_transceiver',
+  'unbind',
+  'enquire_link',
+  'submit_sm',
+  'deliver_sm',
+  'data_sm',
+  'query_sm',
+]);
+
+export function isAnswered(p: Pdu): p is AnsweredRequest {
+  return ANSWERED.has(p.command);
+}
+
+/**
+ * The response to `req` carrying `a`; a PDU without a response of its own (outbind,
+ * alert_notification, a response) is answered with generic_nack (§4.3).
+ */
+export function answerTo(req: Pdu, a: Answer = {}): Pdu {
+  const { command_status: status = 0, ...body } = a;
+  if (!isAnswered(req))
+    return { command: 'generic_nack', command_status: status, sequence_number: req.sequence_number };
+  const r = responseTo(req, status);
+  if (status === 0) {
+    // Only the fields this response has; everything else in `body` would be ignored anyway.
+    const target = r as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(body))
+      if (v !== undefined && (k in target || r.command === 'data_sm_resp')) target[k] = v;
+  }
+  return r;
+}
+
+export type { DataSm, DataSmResp, DeliverSm, DeliverSmResp, SubmitSm, SubmitSmResp } from './message.js';
+export type { QuerySm, QuerySmResp } from './query.js';

@@ -17,11 +17,11 @@ interface Def {
   readonly max?: number;
 }
 
-const u8 = (tag: number): Def => ({ tag, kind: 'u8' });
-const u16 = (tag: number): Def => ({ tag, kind: 'u16' });
-const u32 = (tag: number): Def => ({ tag, kind: 'u32' });
-const cstr = (tag: number, min: number, max: number): Def => ({ tag, kind: 'cstring', min, max });
-const bytes = (tag: number, min: number, max: number): Def => ({ tag, kind: 'bytes', min, max });
+const u8 = (tag: number) => ({ tag, kind: 'u8' }) as const;
+const u16 = (tag: number) => ({ tag, kind: 'u16' }) as const;
+const u32 = (tag: number) => ({ tag, kind: 'u32' }) as const;
+const cstr = (tag: number, min: number, max: number) => ({ tag, kind: 'cstring', min, max }) as const;
+const bytes = (tag: number, min: number, max: number) => ({ tag, kind: 'bytes', min, max }) as const;
 
 const DEFS = {
   dest_addr_subunit: u8(0x0005),

@@ -1,6 +1,7 @@
 // Our ClientSession against the SMSC simulator: two implementations that share only the `smpp`
 // package's codec (the sim uses the library's server and session objects, the engine its own
 // reader and writer), so every field below crosses a real boundary on loopback.
+import type { Pdu } from '../../../src/smpp/pdu/pdu.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PDU } from 'smpp';
 import { createLogger } from '../../../src/log.js';
@@ -59,7 +60,7 @@ describe('ClientSession against smsc-sim', () => {
   it('submits exact bytes and TLVs, gets carrier ids, and receives receipts as raw bodies', async () => {
     const s = await sim({ receipt: { delayMs: 10 } });
     const c = client(s.smppPort);
-    const inbound: PDU[] = [];
+    const inbound: Pdu[] = [];
     c.setInboundHandler(async (pdu) => {
       inbound.push(pdu);
       return { status: 0 };
@@ -109,7 +110,7 @@ describe('ClientSession against smsc-sim', () => {
     let status = 0;
     const bodies: Buffer[] = [];
     c.setInboundHandler(async (pdu) => {
-      bodies.push(pdu.short_message as Buffer);
+      if (pdu.command === 'deliver_sm') bodies.push(pdu.short_message);
       return { status };
     });
     c.start();

@@ -1,10 +1,10 @@
 // Compatibility with Kannel (Debian kannel 1.4.5) as a partner ESME bound to our SmppListener:
 // Kannel's sendsms becomes submit_sm at our handler, our deliver_sm becomes an MO at Kannel's
 // service URL, and our delivery receipts are matched by Kannel to its own message.
+import type { SubmitSm } from '../../../src/smpp/pdu/pdu.js';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PDU } from 'smpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { SmppListener, type ServerBindEntry } from '../../../src/smpp/server-listener.js';
@@ -31,7 +31,7 @@ const entry: ServerBindEntry = {
 let listener: SmppListener;
 let kannel: KannelEsme | undefined;
 let http: Server;
-const submits: PDU[] = [];
+const submits: SubmitSm[] = [];
 const hits: URL[] = [];
 let nextId = 4200;
 

@@ -1,3 +1,4 @@
+import type { DeliverSm } from '../../../src/smpp/pdu/pdu.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import smpp from 'smpp';
 import type { PDU } from 'smpp';
@@ -339,10 +340,10 @@ describe('ClientSession: inbound', () => {
   it('hands deliver_sm to the handler with raw Buffers and answers only after it resolves', async () => {
     const p = await peer();
     const c = client(p);
-    const got: PDU[] = [];
+    const got: DeliverSm[] = [];
     let release: (() => void) | undefined;
     c.setInboundHandler(async (pdu) => {
-      got.push(pdu);
+      got.push(pdu as DeliverSm);
       await new Promise<void>((r) => (release = r));
       return { status: 0 };
     });
@@ -446,9 +447,9 @@ describe('ClientSession: malformed requests from the SMSC', () => {
   it('answers a deliver_sm whose TLV runs past its end with ESME_RINVOPTPARSTREAM and stays bound', async () => {
     const p = await peer();
     const c = client(p);
-    const inbound: PDU[] = [];
+    const inbound: DeliverSm[] = [];
     c.setInboundHandler(async (pdu) => {
-      inbound.push(pdu);
+      inbound.push(pdu as DeliverSm);
       return { status: 0 };
     });
     const refused: RefusedPdu[] = [];

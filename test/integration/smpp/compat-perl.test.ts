@@ -1,9 +1,9 @@
 // Compatibility with a third-party SMPP implementation: Debian's libnet-smpp-perl (Net::SMPP),
 // installed by hack/deps.sh, as an ESME against our listener and as an SMSC for our client.
+import type { DeliverSm, SubmitSm } from '../../../src/smpp/pdu/pdu.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PDU } from 'smpp';
 import { createLogger } from '../../../src/log.js';
 import { ClientSession } from '../../../src/smpp/client-session.js';
 import { SmppListener, type ServerBindEntry } from '../../../src/smpp/server-listener.js';
@@ -76,7 +76,7 @@ describe('compatibility with Net::SMPP (libnet-smpp-perl)', () => {
     const l = new SmppListener({ host: '127.0.0.1', port: 0, maxConnections: 4 }, log);
     cleanups.push(() => l.close());
     l.setBinds([partnerEntry]);
-    const submitted: PDU[] = [];
+    const submitted: SubmitSm[] = [];
     l.setSubmitHandler(async (_b, pdu) => {
       submitted.push(pdu);
       return { status: 0, messageId: 'our-7' };
@@ -143,9 +143,9 @@ describe('compatibility with Net::SMPP (libnet-smpp-perl)', () => {
       log,
     );
     cleanups.push(() => c.stop());
-    const mo: PDU[] = [];
+    const mo: DeliverSm[] = [];
     c.setInboundHandler(async (pdu) => {
-      mo.push(pdu);
+      mo.push(pdu as DeliverSm);
       return { status: 0 };
     });
     c.start();

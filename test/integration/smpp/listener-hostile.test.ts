@@ -1,6 +1,7 @@
 // Hostile and malformed input against the partner listener, over real sockets: every refused
 // request is answered as SMPP 3.4 says, nothing refused reaches the handler, and the session
 // (and the requests written before the bad one) survive.
+import type { SubmitSm } from '../../../src/smpp/pdu/pdu.js';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PDU, PduOptions } from 'smpp';
@@ -41,7 +42,7 @@ const bindEntry: ServerBindEntry = {
 interface Harness {
   l: SmppListener;
   port: number;
-  submitted: PDU[];
+  submitted: SubmitSm[];
   refusals: PduRefusal[];
   unexpected: UnexpectedPdu[];
   decodeErrors: Error[];

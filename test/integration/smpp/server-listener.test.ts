@@ -1,3 +1,4 @@
+import type { SubmitSm } from '../../../src/smpp/pdu/pdu.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import smpp from 'smpp';
 import type { PDU, Session } from 'smpp';
@@ -126,7 +127,7 @@ describe('SmppListener: authentication', () => {
     const { l, port } = await listener();
     const bound: ServerSessionInfo[] = [];
     l.on('sessionBound', (i: ServerSessionInfo) => bound.push(i));
-    const seen: { bind: ServerBindEntry; pdu: PDU; info: ServerSessionInfo }[] = [];
+    const seen: { bind: ServerBindEntry; pdu: SubmitSm; info: ServerSessionInfo }[] = [];
     let release: (() => void) | undefined;
     l.setSubmitHandler(async (b, pdu, info) => {
       seen.push({ bind: b, pdu, info });

@@ -1,4 +1,4 @@
-import type { PDU, PduOptions } from 'smpp';
+import type { DeliverFields } from '../../../src/smpp/pdu/message.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseReceipt } from '../../../src/codec/index.js';
 import { CoreError } from '../../../src/core/index.js';
@@ -103,14 +103,14 @@ afterEach(() => {
 function setup(opts: { maxTracked?: number; maxAgeMs?: number } = {}) {
   const core = new FakeCore();
   const metrics = createMetrics();
-  const sent: PduOptions[] = [];
+  const sent: DeliverFields[] = [];
   let fail: Error | null = null;
   const receipts = new PartnerReceipts({
     core,
     deliver: async (_key, fields) => {
       if (fail) throw fail;
       sent.push(fields);
-      return {} as PDU;
+      return { command: 'deliver_sm_resp' as const, command_status: 0, sequence_number: 1, message_id: '' };
     },
     metrics,
     log,

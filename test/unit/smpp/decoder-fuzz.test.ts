@@ -25,8 +25,12 @@ function reader(t: Tally): PduReader {
       else t.pdus++;
     },
     onRefused: (r) => {
-      // A header-only response with the response bit set (or generic_nack), the request's sequence.
-      if (r.response.length !== 16 || (r.response.readUInt32BE(4) & 0x80000000) === 0) t.badResponse++;
+      // A header-only response with the response bit set (or generic_nack), the request's sequence;
+      // none only for a response PDU of a command we do not know (a response is never answered).
+      if (r.response === null) {
+        if ((r.commandId & 0x80000000) === 0) t.badResponse++;
+      } else if (r.response.length !== 16 || (r.response.readUInt32BE(4) & 0x80000000) === 0) t.badResponse++;
+      else if (r.response.readUInt32BE(12) !== r.sequence) t.badResponse++;
       t.refused++;
     },
     onDecodeError: (e) => {

@@ -17,6 +17,8 @@ import { RequestQueue } from '../../../src/smpp/link/request-queue.js';
 import { createLimiter } from '../../../src/smpp/rate-limiter.js';
 import type { RefusedPdu } from '../../../src/smpp/pdu-reader.js';
 import { rawPeer, type RawPeer } from '../../helpers/raw-smpp.js';
+import type { MessageFields } from '../../../src/smpp/pdu/message.js';
+import type { Answer, Pdu } from '../../../src/smpp/pdu/pdu.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -39,8 +41,8 @@ const base: LinkOptions = {
 
 /** The hooks, recording what the link hands its owner. */
 class Owner implements LinkHooks {
-  requests: PDU[] = [];
-  bindResponses: PDU[] = [];
+  requests: Pdu[] = [];
+  bindResponses: Pdu[] = [];
   refusals: RefusedPdu[] = [];
   decodeErrors: SmppDecodeError[] = [];
   readies = 0;
@@ -49,12 +51,12 @@ class Owner implements LinkHooks {
   failedAnswers: unknown[] = [];
   reasons: CloseReason[] = [];
   /** Answers the next requests with these (undefined: leave unanswered). */
-  answer: ((link: SmppLink, pdu: PDU) => void) | undefined;
-  request(link: SmppLink, pdu: PDU): void {
+  answer: ((link: SmppLink, pdu: Pdu) => void) | undefined;
+  request(link: SmppLink, pdu: Pdu): void {
     this.requests.push(pdu);
     this.answer?.(link, pdu);
   }
-  bindResponse(_l: SmppLink, pdu: PDU): void {
+  bindResponse(_l: SmppLink, pdu: Pdu): void {
     this.bindResponses.push(pdu);
   }
   refused(_l: SmppLink, r: RefusedPdu): void {
@@ -69,7 +71,7 @@ class Owner implements LinkHooks {
   unbound(): void {
     this.unbinds++;
   }
-  answerFailed(_l: SmppLink, _p: PDU, err: unknown): void {
+  answerFailed(_l: SmppLink, _p: Pdu, err: unknown): void {
     this.failedAnswers.push(err);
   }
   throttled(_l: SmppLink, pauseMs: number): void {
@@ -105,16 +107,16 @@ async function pair(
   return { link, peer, owner };
 }
 
-const sm: PduOptions = { source_addr: '1555', destination_addr: '2666', short_message: Buffer.from('hi') };
+const sm: MessageFields = { source_addr: '1555', destination_addr: '2666', short_message: Buffer.from('hi') };
 
 interface Outcome {
   req: LinkRequest;
-  result: Promise<PDU | Error>;
+  result: Promise<Pdu | Error>;
 }
 
-function request(fields: PduOptions = sm, command = 'submit_sm'): Outcome {
+function request(fields: MessageFields = sm, command: 'submit_sm' | 'deliver_sm' = 'submit_sm'): Outcome {
   let req!: LinkRequest;
-  const result = new Promise<PDU | Error>((resolve) => {
+  const result = new Promise<Pdu | Error>((resolve) => {
     req = { command, fields, resolve, reject: resolve, queuedAt: performance.now(), sentAt: 0 };
   });
   return { req, result };
@@ -411,8 +413,8 @@ describe('SmppLink: close reasons', () => {
 
   it('decode-error: a command_length that loses the framing; the nack goes out, answers owed go out first', async () => {
     const owner = new Owner();
-    let release: ((o: PduOptions) => void) | undefined;
-    owner.answer = (l, pdu) => l.answerLater(pdu, new Promise<PduOptions>((r) => (release = r)), 0x08);
+    let release: ((o: Answer) => void) | undefined;
+    owner.answer = (l, pdu) => l.answerLater(pdu, new Promise<Answer>((r) => (release = r)), 0x08);
     const { link, peer } = await pair({}, owner);
     bound(link);
     peer.send('submit_sm', 1, sm);

@@ -4,7 +4,9 @@
 import fc from 'fast-check';
 import smpp from 'smpp';
 import { describe, expect, it } from 'vitest';
-import { decodePdu, encodePdu, PduRefusal } from '../../../src/smpp/pdu/codec.js';
+import { decodePdu, encodeMessageRequest, encodePdu, PduRefusal } from '../../../src/smpp/pdu/codec.js';
+import { partFields } from '../../../src/gateway/pdu-mapping.js';
+import { encodeMessage } from '../../../src/codec/index.js';
 import type { Command, Pdu } from '../../../src/smpp/pdu/pdu.js';
 import { responseTo } from '../../../src/smpp/pdu/pdu.js';
 import { SmppEncodeError, Status } from '../../../src/smpp/errors.js';
@@ -310,6 +312,27 @@ describe('typed PDUs against the smpp package', () => {
     );
   });
 
+  it("what the gateway sends (one SMS, UDH parts, SAR parts, payload) is the package's bytes", () => {
+    const msg = { id: '1', source_msisdn: '+15550001111', destination_msisdn: '447700900123' };
+    const cases = [
+      encodeMessage('hello'),
+      encodeMessage('x'.repeat(400), { longMessage: 'udh8', reference: 7 }),
+      encodeMessage('Привет '.repeat(30), { longMessage: 'sar', reference: 300 }),
+      encodeMessage('y'.repeat(500), { longMessage: 'payload' }),
+      encodeMessage('z'.repeat(300), { longMessage: 'udh16', reference: 65000 }),
+    ];
+    for (const parts of cases) {
+      for (const part of parts) {
+        const f = partFields({ ...msg, message_body: '' }, part, undefined, 1);
+        for (const command of ['submit_sm', 'deliver_sm'] as const) {
+          const ours = encodeMessageRequest(command, f, 42);
+          const theirs = new smpp.PDU(command, { ...f, sequence_number: 42 } as never).toBuffer();
+          expect(ours.toString('hex')).toBe(theirs.toString('hex'));
+        }
+      }
+    }
+  });
+
   it('a response with an error status is its header alone (§3.3), as the package writes it', () => {
     fc.assert(
       fc.property(ARBS.submit_sm_resp, fc.integer({ min: 1, max: 0xffffffff }), (p, status) => {
@@ -402,7 +425,7 @@ describe('typed PDUs against the smpp package', () => {
     expect(encodePdu(neg).length).toBe(16);
   });
 
-  it('requests the gateway does not take are refused with ESME_RINVCMDID, by their own response or generic_nack', () => {
+  it('requests the gateway does not take are refused with generic_nack ESME_RINVCMDID (§4.3)', () => {
     const cancel = new smpp.PDU('cancel_sm', {
       sequence_number: 5,
       message_id: 'm',
@@ -414,7 +437,8 @@ describe('typed PDUs against the smpp package', () => {
     const refusal = r as PduRefusal;
     expect(refusal.code).toBe('refused');
     expect(refusal.status).toBe(Status.ESME_RINVCMDID);
-    expect(refusal.response?.readUInt32BE(4)).toBe(0x80000008);
+    expect(refusal.response?.readUInt32BE(4)).toBe(0x80000000);
+    expect(refusal.response?.readUInt32BE(8)).toBe(Status.ESME_RINVCMDID);
     const unknown = Buffer.from(cancel.subarray(0, 16));
     unknown.writeUInt32BE(16, 0);
     unknown.writeUInt32BE(0x00000077, 4);
