@@ -97,14 +97,14 @@ export const SHORT_MESSAGE_DEFAULTS: Readonly<ShortMessageFields> = {
 };
 
 /** §5.3.2.22-24: a peer refuses a message with some of the sar_* TLVs but not all three. */
-function sarCheck(p: Tlvs & { command: string }): void {
+function sarCheck(command: string, p: Tlvs): void {
   const n =
     (p.sar_msg_ref_num === undefined ? 0 : 1) +
     (p.sar_total_segments === undefined ? 0 : 1) +
     (p.sar_segment_seqnum === undefined ? 0 : 1);
   if (n !== 0 && n !== 3) {
     throw new SmppEncodeError(
-      p.command,
+      command,
       'sar_msg_ref_num, sar_total_segments and sar_segment_seqnum must come together',
     );
   }
@@ -117,56 +117,60 @@ function timeSize(command: string, field: string, v: string): number {
   return cstringSize(command, field, v, 16);
 }
 
-export function shortMessageSize(p: SubmitSm | DeliverSm): number {
-  const c = p.command;
-  octetCheck(c, 'source_addr_ton', p.source_addr_ton);
-  octetCheck(c, 'source_addr_npi', p.source_addr_npi);
-  octetCheck(c, 'dest_addr_ton', p.dest_addr_ton);
-  octetCheck(c, 'dest_addr_npi', p.dest_addr_npi);
-  octetCheck(c, 'esm_class', p.esm_class);
-  octetCheck(c, 'protocol_id', p.protocol_id);
-  octetCheck(c, 'priority_flag', p.priority_flag);
-  octetCheck(c, 'registered_delivery', p.registered_delivery);
-  octetCheck(c, 'replace_if_present_flag', p.replace_if_present_flag);
-  octetCheck(c, 'data_coding', p.data_coding);
-  octetCheck(c, 'sm_default_msg_id', p.sm_default_msg_id);
-  if (!Buffer.isBuffer(p.short_message)) throw new SmppEncodeError(c, 'short_message is not a Buffer');
-  sarCheck(p);
-  if (p.short_message.length > 0xff) {
+/** Checks the fields and returns the body's size; `c` names the command in errors. */
+export function shortMessageSize(c: string, p: MessageFields): number {
+  octetCheck(c, 'source_addr_ton', p.source_addr_ton ?? 0);
+  octetCheck(c, 'source_addr_npi', p.source_addr_npi ?? 0);
+  octetCheck(c, 'dest_addr_ton', p.dest_addr_ton ?? 0);
+  octetCheck(c, 'dest_addr_npi', p.dest_addr_npi ?? 0);
+  octetCheck(c, 'esm_class', p.esm_class ?? 0);
+  octetCheck(c, 'protocol_id', p.protocol_id ?? 0);
+  octetCheck(c, 'priority_flag', p.priority_flag ?? 0);
+  octetCheck(c, 'registered_delivery', p.registered_delivery ?? 0);
+  octetCheck(c, 'replace_if_present_flag', p.replace_if_present_flag ?? 0);
+  octetCheck(c, 'data_coding', p.data_coding ?? 0);
+  octetCheck(c, 'sm_default_msg_id', p.sm_default_msg_id ?? 0);
+  const sm = p.short_message ?? EMPTY;
+  if (!Buffer.isBuffer(sm)) throw new SmppEncodeError(c, 'short_message is not a Buffer');
+  sarCheck(c, p);
+  if (sm.length > 0xff) {
     // sm_length is one octet; longer bodies go in message_payload.
-    throw new SmppEncodeError(c, `short_message is ${p.short_message.length} octets, at most 255`);
+    throw new SmppEncodeError(c, `short_message is ${sm.length} octets, at most 255`);
   }
   return (
-    cstringSize(c, 'service_type', p.service_type, 5) +
-    cstringSize(c, 'source_addr', p.source_addr, 20) +
-    cstringSize(c, 'destination_addr', p.destination_addr, 20) +
-    timeSize(c, 'schedule_delivery_time', p.schedule_delivery_time) +
-    timeSize(c, 'validity_period', p.validity_period) +
+    cstringSize(c, 'service_type', p.service_type ?? '', 5) +
+    cstringSize(c, 'source_addr', p.source_addr ?? '', 20) +
+    cstringSize(c, 'destination_addr', p.destination_addr ?? '', 20) +
+    timeSize(c, 'schedule_delivery_time', p.schedule_delivery_time ?? '') +
+    timeSize(c, 'validity_period', p.validity_period ?? '') +
     12 +
-    p.short_message.length +
+    sm.length +
     tlvsSize(c, p)
   );
 }
 
-export function writeShortMessage(w: Writer, p: SubmitSm | DeliverSm): void {
-  w.cstring(p.service_type);
-  w.u8(p.source_addr_ton);
-  w.u8(p.source_addr_npi);
-  w.cstring(p.source_addr);
-  w.u8(p.dest_addr_ton);
-  w.u8(p.dest_addr_npi);
-  w.cstring(p.destination_addr);
-  w.u8(p.esm_class);
-  w.u8(p.protocol_id);
-  w.u8(p.priority_flag);
-  w.cstring(p.schedule_delivery_time);
-  w.cstring(p.validity_period);
-  w.u8(p.registered_delivery);
-  w.u8(p.replace_if_present_flag);
-  w.u8(p.data_coding);
-  w.u8(p.sm_default_msg_id);
-  w.u8(p.short_message.length);
-  w.bytes(p.short_message);
+const EMPTY = Buffer.alloc(0);
+
+export function writeShortMessage(w: Writer, p: MessageFields): void {
+  w.cstring(p.service_type ?? '');
+  w.u8(p.source_addr_ton ?? 0);
+  w.u8(p.source_addr_npi ?? 0);
+  w.cstring(p.source_addr ?? '');
+  w.u8(p.dest_addr_ton ?? 0);
+  w.u8(p.dest_addr_npi ?? 0);
+  w.cstring(p.destination_addr ?? '');
+  w.u8(p.esm_class ?? 0);
+  w.u8(p.protocol_id ?? 0);
+  w.u8(p.priority_flag ?? 0);
+  w.cstring(p.schedule_delivery_time ?? '');
+  w.cstring(p.validity_period ?? '');
+  w.u8(p.registered_delivery ?? 0);
+  w.u8(p.replace_if_present_flag ?? 0);
+  w.u8(p.data_coding ?? 0);
+  w.u8(p.sm_default_msg_id ?? 0);
+  const sm = p.short_message ?? EMPTY;
+  w.u8(sm.length);
+  w.bytes(sm);
   writeTlvs(w, p);
 }
 
@@ -193,7 +197,7 @@ export function readShortMessage(c: Cursor, p: SubmitSm | DeliverSm): void {
 
 export function dataSmSize(p: DataSm): number {
   const c = p.command;
-  sarCheck(p);
+  sarCheck(c, p);
   for (const k of [
     'source_addr_ton',
     'source_addr_npi',

@@ -5,7 +5,7 @@
  * receivers), the typed fields of a decoded PDU, and their encoding.
  */
 import { SmppEncodeError } from '../errors.js';
-import { isCstringText, type Cursor, type Writer } from './wire.js';
+import type { Cursor, Writer } from './wire.js';
 
 type Kind = 'u8' | 'u16' | 'u32' | 'cstring' | 'bytes';
 
@@ -178,7 +178,7 @@ export function readTlvs(c: Cursor, into: Tlvs): void {
 function sizeOne(command: string, e: Entry, v: unknown): number {
   const { kind } = e.def;
   if (kind === 'cstring') {
-    if (typeof v !== 'string' || !isCstringText(v) || v.length + 1 > e.spec.max) {
+    if (typeof v !== 'string' || v.length + 1 > e.spec.max) {
       throw new SmppEncodeError(
         command,
         `TLV ${e.name} must be Latin-1 text of at most ${e.spec.max - 1} characters`,

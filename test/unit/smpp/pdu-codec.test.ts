@@ -387,7 +387,7 @@ describe('typed PDUs against the smpp package', () => {
       { network_error_code: Buffer.alloc(2) },
       { receipted_message_id: 'x'.repeat(65) },
       { short_message: 'not a buffer' },
-      { source_addr: undefined },
+      { source_addr: 42 },
       { sequence_number: 2 ** 32 },
     ];
     for (const b of bad) {
