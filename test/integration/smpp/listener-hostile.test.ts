@@ -4,7 +4,7 @@
 import type { SubmitSm } from '../../../src/smpp/pdu/pdu.js';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PDU, PduOptions } from 'smpp';
+import type { PduOptions } from 'smpp';
 import { createLogger } from '../../../src/log.js';
 import {
   SmppListener,

@@ -3,7 +3,7 @@
 // a timeout or asserts on timing.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PDU, PduOptions } from 'smpp';
+import type { PDU } from 'smpp';
 import {
   SmppClosedError,
   SmppEncodeError,
