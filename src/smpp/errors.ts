@@ -1,12 +1,6 @@
-import smpp from 'smpp';
+import { STATUS_NAMES } from './status-names.js';
 
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
-
-// The library's table maps names to codes; invert it once so statusName() is a lookup.
-const NAMES = new Map<number, string>();
-for (const [name, code] of Object.entries(smpp.errors)) {
-  if (!NAMES.has(code)) NAMES.set(code, name);
-}
 
 function hex(code: number): string {
   return '0x' + (code >>> 0).toString(16).toUpperCase().padStart(8, '0');
@@ -14,7 +8,7 @@ function hex(code: number): string {
 
 /** 0x0E -> "ESME_RINVPASWD"; a code the SMPP 3.4 table does not name -> "0x000000FF". */
 export function statusName(code: number): string {
-  return NAMES.get(code) ?? hex(code);
+  return STATUS_NAMES.get(code) ?? hex(code);
 }
 
 /** Well-known status codes the engine itself reacts to. */

@@ -9,7 +9,7 @@ import { partFields } from '../../../src/gateway/pdu-mapping.js';
 import { encodeMessage } from '../../../src/codec/index.js';
 import type { Command, Pdu } from '../../../src/smpp/pdu/pdu.js';
 import { responseTo } from '../../../src/smpp/pdu/pdu.js';
-import { SmppEncodeError, Status } from '../../../src/smpp/errors.js';
+import { SmppEncodeError, Status, statusName } from '../../../src/smpp/errors.js';
 import { CommandId } from '../../../src/smpp/pdu/header.js';
 
 const octet = fc.integer({ min: 0, max: 255 });
@@ -467,5 +467,14 @@ describe('typed PDUs against the smpp package', () => {
     expect(r.response?.readUInt32BE(4)).toBe(0x80000004);
     expect(r.response?.readUInt32BE(8)).toBe(Status.ESME_RINVTLVLEN);
     expect(r.response?.readUInt32BE(12)).toBe(9);
+  });
+});
+
+describe('status names', () => {
+  it('name every command_status the smpp package names, as it does', () => {
+    const first = new Map<number, string>();
+    for (const [name, code] of Object.entries(smpp.errors)) if (!first.has(code)) first.set(code, name);
+    for (const [code, name] of first) expect(statusName(code)).toBe(name);
+    expect(statusName(0x4242)).toBe('0x00004242');
   });
 });
