@@ -403,7 +403,7 @@ export class ClientBindRunner {
       return { status: 0 };
     } catch (err) {
       if (err instanceof CoreError && !err.temporary) {
-        this.log.warn({ err: err.message, status: err.status }, 'core refused an MO message');
+        this.log.warn({ err, status: err.status }, 'core refused an MO message');
         return { status: MO_PERMANENT_ERROR };
       }
       this.log.debug({ err }, 'core unavailable; MO left with the SMSC for retry');
@@ -504,7 +504,7 @@ export class ClientBindRunner {
       return { status: 0 };
     } catch (err) {
       if (err instanceof CoreError && !err.temporary) {
-        this.log.warn({ coreId: entry.coreId, err: err.message }, 'core refused a receipt update');
+        this.log.warn({ coreId: entry.coreId, err }, 'core refused a receipt update');
         return { status: 0 };
       }
       await reopen();

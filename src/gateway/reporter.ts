@@ -67,7 +67,7 @@ export class Reporter {
         if (!this.pending.has(job)) return;
         if (err instanceof CoreError && !err.temporary) {
           this.log.warn(
-            { messageId: job.id, endpoint: job.kind, status: err.status, err: err.message },
+            { messageId: job.id, endpoint: job.kind, status: err.status, err },
             'core rejected the report; not retrying',
           );
           this.finish(job, false);

@@ -412,7 +412,7 @@ export class ServerBindRunner {
       return { status: 0, messageId: id };
     } catch (err) {
       if (err instanceof CoreError && !err.temporary) {
-        this.log.warn({ err: err.message, status: err.status }, 'core refused a partner message');
+        this.log.warn({ err, status: err.status }, 'core refused a partner message');
         return { status: SUBMIT_PERMANENT_ERROR };
       }
       return { status: SUBMIT_TEMPORARY_ERROR };

@@ -326,7 +326,7 @@ export class ClientSession extends EventEmitter {
   private reportBindFailure(err: Error): void {
     if (this.bindFailureReported) return;
     this.bindFailureReported = true;
-    this.log.warn({ host: this.opts.host, port: this.opts.port, err: err.message }, 'SMPP bind failed');
+    this.log.warn({ host: this.opts.host, port: this.opts.port, err }, 'SMPP bind failed');
     this.emit('bindFailed', err);
   }
 
