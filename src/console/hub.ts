@@ -73,10 +73,16 @@ export class ConsoleHub {
 
   /**
    * The table for a page being sent: counters no older than one gathering interval (an open
-   * page keeps them fresh; otherwise they are gathered now).
+   * page keeps them fresh; otherwise they are gathered now). The page waits for them at most
+   * 300 ms: a pod that does not answer (1.5 s timeout) must not hold up the page, whose live
+   * feed brings the counters once they are in.
    */
   async pageSnapshot(): Promise<{ meta: ConsoleMeta; binds: BindRow[] }> {
-    if (Date.now() - this.gatheredAt > (this.o.countersEveryMs ?? 1000)) await this.refreshCounters();
+    if (Date.now() - this.gatheredAt > (this.o.countersEveryMs ?? 1000)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.refreshCounters(), new Promise<void>((r) => (timer = setTimeout(r, 300)))]);
+      clearTimeout(timer);
+    }
     return this.snapshot();
   }
 
