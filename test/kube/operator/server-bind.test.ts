@@ -138,8 +138,18 @@ describe('SmppServerBind reconcile', () => {
       'Ready after the Secret appears',
     );
 
-    const wrong = partner(a.gateway.port, 'nope');
-    const err = await new Promise<Error>((resolve) => wrong.once('bindFailed', resolve));
+    // Ready may be written by the other pod before this pod's listener has loaded the entry;
+    // until it has, the system_id is unknown here (ESME_RINVSYSID), so wait for that to pass.
+    const err = await eventually(
+      async () => {
+        const wrong = partner(a.gateway.port, 'nope');
+        const e = await new Promise<Error>((resolve) => wrong.once('bindFailed', resolve));
+        await wrong.stop();
+        return /ESME_RINVSYSID/.test(e.message) ? undefined : e;
+      },
+      20_000,
+      'the listener knows the partner',
+    );
     expect(err.message).toMatch(/ESME_RINVPASWD|ESME_RBINDFAIL/);
     const x = await getBind(custom, ns.name, 'acme', 'smppserverbinds');
     expect(x?.status?.sessions ?? []).toEqual([]);
