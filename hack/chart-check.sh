@@ -132,7 +132,13 @@ if [[ "${CHART_CHECK_APISERVER:-1}" != 0 ]]; then
   kubectl() { "$SMPP_CP_KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
   kubectl apply --server-side -f crds/ -f "$PROM_CRDS/monitoring.coreos.com_servicemonitors.yaml" \
     -f "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml" >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
+  # A CRD read before the API server has written its first status has no conditions, and
+  # kubectl wait then fails at once instead of waiting: retry until every CRD is Established.
+  for i in $(seq 60); do
+    kubectl wait --for condition=established --timeout=60s crd --all >/dev/null 2>&1 && break
+    [ "$i" -lt 60 ] || { log "FAIL: CRDs not Established"; exit 1; }
+    sleep 1
+  done
   for values in "$CHART"/ci/*-values.yaml; do
     name="$(basename "$values" -values.yaml)"
     # Namespaces the release writes into must exist for a dry-run.
