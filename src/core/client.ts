@@ -6,6 +6,7 @@ import type { HistogramSeries } from '../metrics-histogram.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
 import { PoolTransport, type PoolSettings } from './transport.js';
+import { backoffDelay, equalJitter } from '../backoff.js';
 
 // Re-exported so `import { CoreClient, CoreError } from '../core/client.js'` works as well as '../core/index.js'.
 export { CoreError, isTemporaryStatus } from './errors.js';
@@ -474,9 +475,9 @@ export class CoreClient extends EventEmitter {
 
   private failed(err: CoreError, method: string, path: string): void {
     this.failures++;
-    const delay = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.failures - 1, 20));
+    const delay = backoffDelay(this.failures - 1, this.minBackoffMs, this.maxBackoffMs);
     // Jitter spreads the retries of many binds so a recovering core is not hit all at once.
-    this.nextTryAt = Date.now() + delay / 2 + Math.random() * (delay / 2);
+    this.nextTryAt = Date.now() + equalJitter(delay);
     const fields = {
       endpoint: err.endpoint,
       method,

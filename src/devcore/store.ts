@@ -3,6 +3,7 @@
  * (seeds/smsc-core-api.pt.txt): what GET with the SMSc header returns, what PUT and PATCH do.
  * Kept apart from HTTP so tests can drive and inspect it directly.
  */
+import { backoffDelay } from '../backoff.js';
 
 export type MessageRecord = Record<string, unknown> & { id: number };
 
@@ -287,7 +288,9 @@ export class MessageStore {
       this.dequeue(e);
       return e.rec;
     }
-    const delay = 2 ** Math.min(attempts, 30) * MINUTE * this.opts.backoffScale;
+    // Capped at 2^30 minutes, where deliver_after is still a valid Date.
+    const unit = MINUTE * this.opts.backoffScale;
+    const delay = backoffDelay(attempts, unit, 2 ** 30 * unit);
     e.deliverAfterMs = now + delay;
     e.rec.deliver_after = new Date(e.deliverAfterMs).toISOString();
     return e.rec;

@@ -8,6 +8,7 @@ import type { CoreClient } from '../core/index.js';
 import { CoreError } from '../core/index.js';
 import type { Logger } from '../log.js';
 import type { Accounting } from './accounting.js';
+import { backoffDelay } from '../backoff.js';
 
 export type ReportKind = 'mark_sent' | 'return_for_retry' | 'mark_failed' | 'report_receipt';
 
@@ -77,7 +78,7 @@ export class Reporter {
           this.abandon(job, err);
           return;
         }
-        const backoff = Math.min(this.maxDelay, this.minDelay * 2 ** Math.min(job.attempts - 1, 16));
+        const backoff = backoffDelay(job.attempts - 1, this.minDelay, this.maxDelay);
         const delay = Math.max(backoff, this.core.retryDelayMs());
         this.log.debug(
           { messageId: job.id, endpoint: job.kind, attempts: job.attempts, delayMs: delay },

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { collectionPath, getJson, httpStatusOf } from './http.js';
+import { backoffDelay } from '../backoff.js';
 
 export interface ResourceRef {
   /** `v1` for core resources, `group/version` otherwise */
@@ -76,7 +77,8 @@ interface Stream {
   namespace: string | undefined;
   rv: string | undefined;
   synced: boolean;
-  delayMs: number;
+  /** list/watch failures in a row (the retry delay's exponent) */
+  failures: number;
   abort: AbortController | undefined;
   wake: (() => void) | undefined;
 }
@@ -119,7 +121,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
       namespace,
       rv: undefined,
       synced: false,
-      delayMs: 0,
+      failures: 0,
       abort: undefined,
       wake: undefined,
     }));
@@ -183,7 +185,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
       if (s.rv === undefined) {
         try {
           await this.relist(s);
-          s.delayMs = 0;
+          s.failures = 0;
         } catch (error) {
           await this.failed(s, error, 'list');
           continue;
@@ -216,9 +218,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
 
   private async failed(s: Stream, error: unknown, op: 'list' | 'watch'): Promise<void> {
     this.stats.errors++;
-    s.delayMs = s.delayMs === 0 ? this.initialMs : Math.min(this.maxMs, s.delayMs * 2);
+    const delay = backoffDelay(s.failures++, this.initialMs, this.maxMs);
     // Jitter spreads the reconnects of many informers after an API server restart.
-    const wait = Math.round(s.delayMs * (0.8 + Math.random() * 0.4));
+    const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
     this.log.warn(
       {
         namespace: s.namespace,
@@ -327,14 +329,14 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
             if (!obj.apiVersion) obj.apiVersion = apiVersion;
             this.upsert(objectKey(obj), this.transform(obj));
             s.rv = obj.metadata?.resourceVersion ?? s.rv;
-            s.delayMs = 0;
+            s.failures = 0;
             break;
           case 'DELETED': {
             const key = objectKey(obj);
             const known = this.store.get(key);
             this.store.delete(key);
             s.rv = obj.metadata?.resourceVersion ?? s.rv;
-            s.delayMs = 0;
+            s.failures = 0;
             this.safeEmit('delete', known ?? this.transform(obj));
             break;
           }

@@ -23,6 +23,7 @@ import type {
   StatusTarget,
   StatusWriter,
 } from './status-writer.js';
+import { backoffDelay } from '../backoff.js';
 
 export interface StatusJob {
   target: StatusTarget;
@@ -270,7 +271,7 @@ export class StatusQueue {
           'status write refused; not retried',
         );
       } else {
-        const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(slot.failures, 20));
+        const delay = backoffDelay(slot.failures, this.retryBaseMs, this.retryMaxMs);
         slot.failures++;
         // A newer status submitted meanwhile is what to retry with; else this one.
         if (!slot.waiting) this.setWaiting(slot, job);

@@ -9,6 +9,7 @@
  * wait in one min-heap under one timer instead of a timer each.
  */
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '../backoff.js';
 
 export interface WorkQueueOptions {
   /** parallel workers (distinct keys); default 1 */
@@ -145,7 +146,7 @@ export class WorkQueue extends EventEmitter {
 
   /** Delay before retry number n+1 (n = failures so far): base * 2^n, capped. */
   backoffDelay(n: number): number {
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(n, 52));
+    return backoffDelay(n, this.baseDelayMs, this.maxDelayMs);
   }
 
   /** Queued now (not counting delayed keys or keys being processed). */

@@ -27,6 +27,7 @@ import {
   type QueuedReceipt,
   type ReceiptStore,
 } from './types.js';
+import { backoffDelay } from '../backoff.js';
 
 export interface RedisReceiptStoreOptions {
   client: Redis | Cluster;
@@ -248,7 +249,8 @@ export class RedisReceiptStore implements ReceiptStore {
   private flushing = false;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private backoffMs = 0;
+  /** Failed write batches in a row: the next flush waits backoffDelay of them. */
+  private failedFlushes = 0;
   private up: boolean | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -292,7 +294,7 @@ export class RedisReceiptStore implements ReceiptStore {
     if (up) {
       if (was === false)
         this.log.info({ buffered: this.buffer.length }, 'receipt store (Redis) reachable again');
-      this.backoffMs = 0;
+      this.failedFlushes = 0;
       this.schedule(0);
     } else if (was === true) {
       this.log.warn(
@@ -461,7 +463,7 @@ export class RedisReceiptStore implements ReceiptStore {
     this.buffer.push(w);
     this.trim();
     this.m.receiptStorePendingWrites.set(this.buffer.length);
-    this.schedule(this.backoffMs);
+    this.schedule(this.flushDelay());
   }
 
   /** The entry is in Redis now (or lost): other pods answer for it. */
@@ -517,6 +519,12 @@ export class RedisReceiptStore implements ReceiptStore {
     }, delayMs);
   }
 
+  private flushDelay(): number {
+    return this.failedFlushes === 0
+      ? 0
+      : backoffDelay(this.failedFlushes - 1, this.retryMinMs, this.retryMaxMs);
+  }
+
   private async flush(): Promise<void> {
     if (this.flushing || this.buffer.length === 0) return;
     this.flushing = true;
@@ -527,7 +535,7 @@ export class RedisReceiptStore implements ReceiptStore {
     } catch (err) {
       this.buffer.unshift(...batch);
       this.trim();
-      this.backoffMs = Math.min(this.retryMaxMs, Math.max(this.retryMinMs, this.backoffMs * 2));
+      this.failedFlushes++;
       this.log.debug(
         { err: (err as Error).message, buffered: this.buffer.length },
         'receipt store write failed; will retry',
@@ -536,7 +544,7 @@ export class RedisReceiptStore implements ReceiptStore {
       this.flushing = false;
     }
     if (results) {
-      this.backoffMs = 0;
+      this.failedFlushes = 0;
       let r = 0;
       for (const w of batch) {
         if (w.kind === 'ids') this.settled(w);
@@ -550,7 +558,7 @@ export class RedisReceiptStore implements ReceiptStore {
       this.idleWaiters = [];
       for (const w of ws) w();
     }
-    this.schedule(this.backoffMs);
+    this.schedule(this.flushDelay());
   }
 
   /**

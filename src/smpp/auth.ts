@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { backoffDelay } from '../backoff.js';
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -58,7 +59,7 @@ export class BindSlowdown {
     }
     const over = f.count - this.free;
     if (over < 0) return 0;
-    return Math.min(this.max, this.base * 2 ** Math.min(over, 20));
+    return backoffDelay(over, this.base, this.max);
   }
 
   failed(address: string, now = Date.now()): void {

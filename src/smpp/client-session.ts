@@ -4,7 +4,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { DataSm, DeliverSm, DeliverSmResp, SubmitFields, SubmitSmResp } from './pdu/message.js';
 import type { Answer, Pdu } from './pdu/pdu.js';
 import type { Logger } from '../log.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../backoff.js';
 import {
   SmppClosedError,
   SmppUnsentError,

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../backoff.js';
+
 /**
  * TPS limiter: a token bucket for smooth pacing plus a log of the last `rate` send times, so
  * that no 1-second window (sliding, not calendar-aligned) ever holds more than `rate` sends —
@@ -40,7 +42,7 @@ export class ThrottleOnly {
 
   /** The peer said ESME_RTHROTTLED: stop sending for a while, longer each time in a row. Returns the pause in ms. */
   throttled(now: number = performance.now()): number {
-    const pause = Math.min(this.maxPauseMs, this.minPauseMs * 2 ** Math.min(this.throttleStreak, 16));
+    const pause = backoffDelay(this.throttleStreak, this.minPauseMs, this.maxPauseMs);
     this.throttleStreak++;
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     return pause;

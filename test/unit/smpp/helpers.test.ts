@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import smpp from 'smpp';
 import { BindSlowdown, passwordTag, safeEqual } from '../../../src/smpp/auth.js';
-import { Backoff } from '../../../src/smpp/backoff.js';
 import { CidrAllowlist, CidrError, normalizeAddress } from '../../../src/smpp/cidr.js';
 import {
   SmppClosedError,
@@ -126,18 +125,6 @@ describe('auth helpers', () => {
     expect(s.failuresOf('z')).toBe(1);
     s.succeeded('z');
     expect(s.failuresOf('z')).toBe(0);
-  });
-});
-
-describe('Backoff', () => {
-  it('grows exponentially with jitter between min and max', () => {
-    const lo = new Backoff(100, 1000, () => 0);
-    expect([lo.next(), lo.next(), lo.next(), lo.next(), lo.next()]).toEqual([100, 100, 200, 400, 500]);
-    const hi = new Backoff(100, 1000, () => 0.999999);
-    expect([hi.next(), hi.next(), hi.next(), hi.next(), hi.next()]).toEqual([100, 200, 400, 800, 1000]);
-    hi.reset();
-    expect(hi.next()).toBe(100);
-    expect(() => new Backoff(10, 5)).toThrow(RangeError);
   });
 });
 
