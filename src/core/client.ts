@@ -302,7 +302,7 @@ export class CoreClient extends EventEmitter {
       if (stopped || running || this.closed) return;
       running = true;
       this.heartbeat(info())
-        .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'heartbeat failed'))
+        .catch((err: unknown) => this.log.debug({ err }, 'heartbeat failed'))
         .finally(() => (running = false));
     };
     beat();

@@ -107,7 +107,7 @@ export class Reporter {
         messageId: job.id,
         endpoint: job.kind,
         attempts: job.attempts,
-        err: err instanceof Error ? err.message : String(err),
+        err,
       },
       job.kind === 'mark_sent'
         ? 'could not tell the core a message was sent; it may be sent again'

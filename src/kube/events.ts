@@ -99,7 +99,7 @@ export class EventRecorder {
           bind: obj.name,
           reason,
           status: httpStatusOf(err),
-          err: (err as Error).message,
+          err,
         },
         'could not record event',
       );

@@ -227,7 +227,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
         resource: this.opts.resource.plural,
         op,
         status: httpStatusOf(error),
-        err: errorMessage(error),
+        err: error,
         retryInMs: wait,
       },
       `${op} failed; retrying`,
@@ -387,10 +387,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> extends Eve
     try {
       this.emit(event, ...args);
     } catch (err) {
-      this.log.error(
-        { event, err: errorMessage(err), resource: this.opts.resource.plural },
-        'informer handler threw',
-      );
+      this.log.error({ event, err, resource: this.opts.resource.plural }, 'informer handler threw');
     }
   }
 }

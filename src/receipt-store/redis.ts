@@ -277,7 +277,7 @@ export class RedisReceiptStore implements ReceiptStore {
     this.client.on('close', () => this.setUp(false));
     // ioredis reconnects by itself; its 'error' events only need to be logged, once per outage.
     this.client.on('error', (err: Error) => {
-      if (this.up !== false) this.log.warn({ err: err.message }, 'receipt store (Redis) connection error');
+      if (this.up !== false) this.log.warn({ err }, 'receipt store (Redis) connection error');
     });
     this.partnerReceipts = this.partnerQueue();
   }
@@ -536,10 +536,7 @@ export class RedisReceiptStore implements ReceiptStore {
       this.buffer.unshift(...batch);
       this.trim();
       this.failedFlushes++;
-      this.log.debug(
-        { err: (err as Error).message, buffered: this.buffer.length },
-        'receipt store write failed; will retry',
-      );
+      this.log.debug({ err, buffered: this.buffer.length }, 'receipt store write failed; will retry');
     } finally {
       this.flushing = false;
     }

@@ -362,7 +362,7 @@ export class SmscSim extends EventEmitter {
     session.on('error', (err: Error & { syscall?: string }) => {
       if (err.syscall) this.counters.socketErrors++;
       else this.counters.decodeErrors++;
-      this.log.warn({ err: err.message, session: s.id, systemId: s.systemId }, 'session error; closing');
+      this.log.warn({ err, session: s.id, systemId: s.systemId }, 'session error; closing');
       session.destroy();
     });
     session.on('close', () => this.onClose(s));

@@ -58,11 +58,7 @@ export function watchManifestDir(
         try {
           result = await loadManifestDir(dir, last ? { previous: last } : {});
         } catch (err) {
-          if (!dirBroken)
-            log.error(
-              { dir, err: (err as Error).message },
-              'manifest folder unreadable; keeping the last state',
-            );
+          if (!dirBroken) log.error({ dir, err }, 'manifest folder unreadable; keeping the last state');
           dirBroken = true;
           stopFsWatch();
           continue;
@@ -93,7 +89,7 @@ export function watchManifestDir(
         try {
           onChange(result);
         } catch (err) {
-          log.error({ err: (err as Error).message }, 'manifest change handler failed');
+          log.error({ err }, 'manifest change handler failed');
         }
       } while (again && !closed);
     } finally {
@@ -115,12 +111,12 @@ export function watchManifestDir(
     try {
       fsWatcher = watch(dir, { persistent: false }, () => schedule());
       fsWatcher.on('error', (err) => {
-        log.warn({ dir, err: err.message }, 'manifest folder watch failed; relying on resync');
+        log.warn({ dir, err }, 'manifest folder watch failed; relying on resync');
         stopFsWatch();
         schedule();
       });
     } catch (err) {
-      log.warn({ dir, err: (err as Error).message }, 'cannot watch manifest folder; relying on resync');
+      log.warn({ dir, err }, 'cannot watch manifest folder; relying on resync');
     }
   }
 
