@@ -26,6 +26,9 @@ KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"
 NPM_VERSION="${NPM_VERSION:-11.19.0}" # the npm that Node 24.21 bundles
 PAUSE_IMAGE="registry.k8s.io/pause:3.10.1"
 BASE_IMAGE="docker.io/library/node:24-bookworm-slim"
+# The scenario's shared receipt store: Debian bookworm's redis-server (a local image, as the
+# official redis image is not reachable here).
+REDIS_IMAGE="docker.io/library/smpp-e2e-redis:bookworm"
 CACHE="${SMPP_CP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smpp-operator}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -191,7 +194,7 @@ build_base() {
   if [[ ! -f "$rootfs" ]]; then
     # mmdebstrap mounts /proc and /dev into its chroot: a private mount namespace keeps them off
     # the host.
-    unshare --mount --propagation private mmdebstrap --quiet --variant=minbase --mode=root \
+    unshare --mount --propagation private mmdebstrap --quiet --variant=minbase --mode=root --format=tar \
       --include=ca-certificates bookworm "$rootfs.tmp" http://deb.debian.org/debian
     mv "$rootfs.tmp" "$rootfs"
   fi
@@ -215,6 +218,31 @@ build_base() {
   log "stand-in $BASE_IMAGE ready"
 }
 
+# A Redis for the scenario's shared receipt store: a bookworm minbase root filesystem with
+# Debian's redis-server package.
+build_redis() {
+  [[ -f "$IMAGES/redis.tar" ]] && return 0
+  local rootfs="$IMAGES/bookworm-redis.tar"
+  mkdir -p "$IMAGES"
+  if [[ ! -f "$rootfs" ]]; then
+    log "assembling a bookworm root filesystem with redis-server"
+    unshare --mount --propagation private mmdebstrap --quiet --variant=minbase --mode=root --format=tar \
+      --include=redis-server bookworm "$rootfs.tmp" http://deb.debian.org/debian
+    mv "$rootfs.tmp" "$rootfs"
+  fi
+  buildah_ns bash -c '
+    set -e
+    c=$(buildah from scratch)
+    buildah add "$c" "$1" / >/dev/null
+    buildah config --cmd "[\"redis-server\"]" --label smpp.standin=debian-redis-server "$c"
+    buildah commit -q --rm "$c" "$2" >/dev/null
+    rm -f "$3.tmp"
+    buildah push -q "$2" "docker-archive:$3.tmp:$2"
+  ' redis "$rootfs" "$REDIS_IMAGE" "$IMAGES/redis.tar"
+  mv "$IMAGES/redis.tar.tmp" "$IMAGES/redis.tar"
+  log "built $REDIS_IMAGE"
+}
+
 buildah_q() { buildah --root "$BUILDAH_ROOT" --runroot "${TMPDIR:-/tmp}/smpp-buildah-q" --storage-driver overlay "$@"; }
 
 cmd_build() {
@@ -226,6 +254,7 @@ cmd_build() {
   build_node_binaries
   build_pause
   build_base
+  build_redis
   flock -u 8
 }
 
@@ -563,6 +592,7 @@ start_node() {
   spawn containerd containerd --config "$STATE/containerd/config.toml"
   wait_for 30 containerd ctr_ version
   ctr_ -n k8s.io images import "$IMAGES/pause.tar" >/dev/null
+  ctr_ -n k8s.io images import "$IMAGES/redis.tar" >/dev/null
   if [[ -f "$IMAGES/app.tar" ]]; then ctr_ -n k8s.io images import "$IMAGES/app.tar" >/dev/null; fi
   spawn kubelet "$NODE_BIN/kubelet" --config="$STATE/kubelet.yaml" \
     --kubeconfig="$STATE/kubelet.kubeconfig" --node-ip="$NODE_IP" --hostname-override="$NODE_NAME" \
@@ -578,6 +608,7 @@ write_env() {
     echo "SMPP_CLUSTER_KUBECTL=$KUBECTL"
     echo "SMPP_CLUSTER_SERVER=https://$NODE_IP:6443"
     echo "SMPP_CLUSTER_KUBE_VERSION=$KUBE_VERSION"
+    echo "SMPP_CLUSTER_REDIS_IMAGE=$REDIS_IMAGE"
   } >"$STATE/env"
 }
 
@@ -588,7 +619,7 @@ cmd_up() {
   for b in kubelet kube-proxy kube-scheduler kube-controller-manager; do
     [[ -x "$NODE_BIN/$b" ]] || die "no $NODE_BIN/$b: run hack/cluster.sh build first"
   done
-  [[ -f "$IMAGES/pause.tar" ]] || die "no pause image: run hack/cluster.sh build first"
+  [[ -f "$IMAGES/pause.tar" && -f "$IMAGES/redis.tar" ]] || die "no pause or redis image: run hack/cluster.sh build first"
   local t0=$SECONDS
   mkdir -p "$STATE/logs" "$STATE/pids"
   STATE="$(cd "$STATE" && pwd)"
@@ -726,6 +757,7 @@ case "${1:-}" in
     need_root
     build_pause
     build_base
+    build_redis
     ;;
   image) cmd_image "${2:-}" ;;
   up) cmd_up ;;
