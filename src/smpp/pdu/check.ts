@@ -1,7 +1,7 @@
 /**
  * Checks a request PDU against the SMPP 3.4 layout before anything acts on it: field lengths
  * (§5.2), addresses by TON/NPI, sm_length against the bytes present, and the TLV stream (§3.2.4,
- * §5.3). A refused PDU is answered with the status this returns and never reaches a handler;
+ * §5.3: lengths, the sar_* set, a tag repeated that may not be). A refused PDU is answered with the status this returns and never reaches a handler;
  * the session carries on, since the command_length framing is still intact.
  */
 import { Status } from '../errors.js';
@@ -133,6 +133,8 @@ class Scan {
     const end = b.length;
     let sar = 0;
     let at = this.at;
+    // Known tags met so far (few per PDU: a list beats a Set), to refuse a repeat.
+    let seen: number[] | null = null;
     while (at < end) {
       if (end - at < 4) {
         this.refusal = { status: Status.ESME_RINVOPTPARSTREAM, reason: 'a TLV header is cut short' };
@@ -156,6 +158,18 @@ class Scan {
           reason: `TLV ${spec.name} has length ${len}, allowed ${allowed}`,
         };
         return false;
+      }
+      if (spec !== undefined && !spec.repeatable) {
+        if (seen === null) seen = [tag];
+        else if (seen.includes(tag)) {
+          // SMPP 3.4 has no status of its own for this; the one for "an error in the optional
+          // part of the PDU body" says it, and which value was meant is not for us to guess.
+          this.refusal = {
+            status: Status.ESME_RINVOPTPARSTREAM,
+            reason: `TLV ${spec.name} appears more than once`,
+          };
+          return false;
+        } else seen.push(tag);
       }
       if (tag === Tag.sar_msg_ref_num) sar |= 1;
       else if (tag === Tag.sar_total_segments) sar |= 2;

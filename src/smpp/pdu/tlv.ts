@@ -87,7 +87,22 @@ export interface TlvSpec {
   readonly name: string;
   readonly min: number;
   readonly max: number;
+  /** May appear more than once in a PDU (see REPEATABLE). */
+  readonly repeatable: boolean;
 }
+
+/**
+ * The TLVs SMPP 3.4 lets appear more than once: callback_num "can be included a number of times
+ * for multiple call-back addresses" (§5.3.2.36), and callback_num_pres_ind / callback_num_atag
+ * then come once per callback_num, in the same order (§5.3.2.37-38). Every other TLV appears at
+ * most once; a request that repeats one is refused (check.ts). The typed field keeps the first
+ * instance; later ones are kept, as they came, in other_tlvs.
+ */
+const REPEATABLE: ReadonlySet<string> = new Set([
+  'callback_num',
+  'callback_num_pres_ind',
+  'callback_num_atag',
+]);
 
 function widthOf(d: Def): number {
   return d.kind === 'u8' ? 1 : d.kind === 'u16' ? 2 : d.kind === 'u32' ? 4 : -1;
@@ -95,7 +110,10 @@ function widthOf(d: Def): number {
 
 function specOf(name: string, d: Def): TlvSpec {
   const w = widthOf(d);
-  return w > 0 ? { name, min: w, max: w } : { name, min: d.min ?? 0, max: d.max ?? 0xffff };
+  const repeatable = REPEATABLE.has(name);
+  return w > 0
+    ? { name, min: w, max: w, repeatable }
+    : { name, min: d.min ?? 0, max: d.max ?? 0xffff, repeatable };
 }
 
 interface Entry {
@@ -134,7 +152,9 @@ export function isTlvName(key: string): key is TlvName {
 /**
  * Reads the TLV stream from the cursor to the end of the PDU into `into`. A value whose length
  * does not fit its tag's type (a response is not checked like a request) is kept in other_tlvs
- * rather than misread; a stream cut short stops the loop, keeping what was read.
+ * rather than misread, and so is a second instance of a tag (the first one is the typed field:
+ * for callback_num, repeatable, the first address; a request repeating any other tag was refused
+ * before it got here); a stream cut short stops the loop, keeping what was read.
  */
 export function readTlvs(c: Cursor, into: Tlvs): void {
   const b = c.b;
@@ -146,7 +166,7 @@ export function readTlvs(c: Cursor, into: Tlvs): void {
     if (at + len > c.end) break;
     c.at = at + len;
     const e = BY_TAG.get(tag);
-    if (e === undefined || len < e.spec.min || len > e.spec.max) {
+    if (e === undefined || len < e.spec.min || len > e.spec.max || target[e.name] !== undefined) {
       (into.other_tlvs ??= []).push({ tag, value: Buffer.from(b.subarray(at, at + len)) });
       continue;
     }

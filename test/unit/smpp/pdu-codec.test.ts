@@ -470,6 +470,56 @@ describe('typed PDUs against the smpp package', () => {
   });
 });
 
+describe('repeated TLVs (SMPP 3.4: only callback_num and its companions repeat)', () => {
+  const withTlv = (pdu: Buffer, tag: number, value: Buffer): Buffer => {
+    const tlv = Buffer.alloc(4 + value.length);
+    tlv.writeUInt16BE(tag, 0);
+    tlv.writeUInt16BE(value.length, 2);
+    value.copy(tlv, 4);
+    const out = Buffer.concat([pdu, tlv]);
+    out.writeUInt32BE(out.length, 0);
+    return out;
+  };
+  const submit = (): Buffer =>
+    new smpp.PDU('submit_sm', { sequence_number: 11, source_addr: '1', destination_addr: '2' }).toBuffer();
+
+  it('a request repeating a TLV that may not repeat is refused ESME_RINVOPTPARSTREAM', () => {
+    const twice = withTlv(withTlv(submit(), 0x0204, Buffer.from([0, 1])), 0x0204, Buffer.from([0, 2]));
+    const r = decodePdu(twice) as PduRefusal;
+    expect(r).toBeInstanceOf(PduRefusal);
+    expect(r.status).toBe(Status.ESME_RINVOPTPARSTREAM);
+    expect(r.reason).toBe('TLV user_message_reference appears more than once');
+    expect(r.response?.readUInt32BE(4)).toBe(0x80000004);
+    expect(r.response?.readUInt32BE(12)).toBe(11);
+    // once is fine
+    const once = decodePdu(withTlv(submit(), 0x0204, Buffer.from([0, 1])));
+    expect(once).not.toBeInstanceOf(PduRefusal);
+    expect((once as { user_message_reference?: number }).user_message_reference).toBe(1);
+  });
+
+  it('callback_num may repeat: the first is the typed field, the others stay in other_tlvs', () => {
+    const a = Buffer.from([1, 1, 1, 0x31, 0x32]);
+    const b = Buffer.from([1, 1, 1, 0x33, 0x34]);
+    const p = decodePdu(withTlv(withTlv(submit(), 0x0381, a), 0x0381, b)) as {
+      callback_num?: Buffer;
+      other_tlvs?: { tag: number; value: Buffer }[];
+    };
+    expect(p).not.toBeInstanceOf(PduRefusal);
+    expect(p.callback_num).toEqual(a);
+    expect(p.other_tlvs).toEqual([{ tag: 0x0381, value: b }]);
+  });
+
+  it('a response, read leniently, keeps the first instance and the rest in other_tlvs', () => {
+    const resp = new smpp.PDU('bind_transceiver_resp', { sequence_number: 3, system_id: 'smsc' }).toBuffer();
+    const p = decodePdu(withTlv(withTlv(resp, 0x0210, Buffer.from([0x34])), 0x0210, Buffer.from([0x50]))) as {
+      sc_interface_version?: number;
+      other_tlvs?: { tag: number; value: Buffer }[];
+    };
+    expect(p.sc_interface_version).toBe(0x34);
+    expect(p.other_tlvs).toEqual([{ tag: 0x0210, value: Buffer.from([0x50]) }]);
+  });
+});
+
 describe('status names', () => {
   it('name every command_status the smpp package names, as it does', () => {
     const first = new Map<number, string>();
