@@ -30,7 +30,8 @@ Test endpoints:
   POST /devcore/messages   enqueue MT: a message, a list, {messages:[...]} or
                            {count: N, dest_smsc, ...template} ("{n}" is replaced by 0..N-1)
   GET  /devcore/messages   every message with its _devcore history; /devcore/messages/{id}
-  GET  /devcore/stats      queued / ready / inFlight / sent / failed / retried / duplicateSends ...
+  GET  /devcore/stats      queued / ready / inFlight / sent / failed / retried / duplicateSends (a second send:
+                           another carrier id) / repeatedReports ...
   POST /devcore/faults     {mode: error|hang|reset|delay, count, status, delayMs, method, path}
   DELETE /devcore/faults   clear pending faults
   POST /devcore/down       {mode: "unavailable"} (503 until /devcore/up) or

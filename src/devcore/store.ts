@@ -65,8 +65,16 @@ export interface StoreStats {
   /** Messages returned for retry at least once, and the total number of PUTs. */
   retried: number;
   retries: number;
-  /** Extra deliver_time PATCHes on messages already sent: double deliveries. */
+  /**
+   * deliver_time PATCHes on messages already sent with another carrier id: the message went to a
+   * carrier twice.
+   */
   duplicateSends: number;
+  /**
+   * deliver_time PATCHes repeating the report already applied (same carrier id): a report retried
+   * after its answer was lost or late. Not a second SMS.
+   */
+  repeatedReports: number;
   /** GET responses that included a message already in flight. */
   refetches: number;
   /** Messages created through POST /api/messages (MO), and through the test prefix. */
@@ -98,7 +106,7 @@ export class MessageStore {
   private readonly queues = new Map<string, Map<number, Entry>>();
   private nextId = 1;
   private seq = 0;
-  private counters = { posted: 0, enqueued: 0, refetches: 0, duplicateSends: 0 };
+  private counters = { posted: 0, enqueued: 0, refetches: 0, duplicateSends: 0, repeatedReports: 0 };
   readonly opts: Required<Omit<StoreOptions, 'routes'>> & { routes: Route[] };
 
   constructor(opts: StoreOptions = {}) {
@@ -126,7 +134,7 @@ export class MessageStore {
   clear(): void {
     this.entries.clear();
     this.queues.clear();
-    this.counters = { posted: 0, enqueued: 0, refetches: 0, duplicateSends: 0 };
+    this.counters = { posted: 0, enqueued: 0, refetches: 0, duplicateSends: 0, repeatedReports: 0 };
   }
 
   get size(): number {
@@ -242,13 +250,22 @@ export class MessageStore {
     e.json = undefined;
     const now = this.opts.now();
     const wasSent = e.rec.deliver_time !== null && e.rec.deliver_time !== undefined;
+    const carrierIdBefore = e.rec.smsc_message_id;
     for (const [k, v] of Object.entries(fields)) {
       if (k === 'id' || k === 'inserted_at') continue;
       e.rec[k] = v;
     }
     if ('deliver_time' in fields && fields.deliver_time !== null) {
-      if (wasSent) this.counters.duplicateSends++;
-      e.sends++;
+      const sameReport =
+        wasSent &&
+        typeof fields.smsc_message_id === 'string' &&
+        fields.smsc_message_id !== '' &&
+        fields.smsc_message_id === carrierIdBefore;
+      if (sameReport) this.counters.repeatedReports++;
+      else {
+        if (wasSent) this.counters.duplicateSends++;
+        e.sends++;
+      }
     }
     if ('delivered_at' in fields || 'dlr_state' in fields) e.receipts++;
     if ('expires' in fields) e.expiresMs = timeOf(fields.expires, e.expiresMs);
@@ -324,6 +341,7 @@ export class MessageStore {
       retried: 0,
       retries: 0,
       duplicateSends: this.counters.duplicateSends,
+      repeatedReports: this.counters.repeatedReports,
       refetches: this.counters.refetches,
       posted: this.counters.posted,
       enqueued: this.counters.enqueued,

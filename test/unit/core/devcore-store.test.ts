@@ -103,6 +103,19 @@ describe('MessageStore', () => {
     expect(s.get(1)?.sends).toBe(2);
   });
 
+  it('a sent report repeated with the same carrier id is not a second send', () => {
+    const s = new MessageStore();
+    s.create(mt('a', 1));
+    s.pollFor('a');
+    s.patch(1, { status: 'sent', deliver_time: new Date().toISOString(), smsc_message_id: 'c1' });
+    s.patch(1, { status: 'sent', deliver_time: new Date().toISOString(), smsc_message_id: 'c1' });
+    expect(s.stats()).toMatchObject({ sent: 1, duplicateSends: 0, repeatedReports: 1 });
+    expect(s.get(1)?.sends).toBe(1);
+    s.patch(1, { status: 'sent', deliver_time: new Date().toISOString(), smsc_message_id: 'c2' });
+    expect(s.stats()).toMatchObject({ duplicateSends: 1, repeatedReports: 1 });
+    expect(s.get(1)?.sends).toBe(2);
+  });
+
   it('creation validates the required fields and never takes the id from input', () => {
     const s = new MessageStore();
     expect(() => s.create({ message_body: 'x' })).toThrow(ValidationError);
