@@ -158,5 +158,3 @@ export const clientBindSpecSchema = field(
 export type ClientBindSpec = z.output<typeof clientBindSpecSchema>;
 /** Spec as written in a manifest (defaults may be omitted). */
 export type ClientBindSpecInput = z.input<typeof clientBindSpecSchema>;
-export type TlsSpec = ClientBindSpec['tls'];
-export type ReconnectSpec = ClientBindSpec['reconnect'];

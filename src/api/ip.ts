@@ -17,6 +17,3 @@ export function isIpOrCidr(entry: string): boolean {
   if (family === 6) return bits <= 128;
   return false;
 }
-
-/** Loose shape check published in the OpenAPI schema so `kubectl explain` shows what is expected. */
-export const IP_OR_CIDR_PATTERN = '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$';

@@ -39,8 +39,6 @@ export interface SmppServerBind {
   status?: ServerBindStatus;
 }
 
-export type SmppBind = SmppClientBind | SmppServerBind;
-
 const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**

@@ -10,10 +10,6 @@ export const phaseSchema = z.enum(PHASES);
 export type Phase = z.infer<typeof phaseSchema>;
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
-export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
-
-/** The condition kstatus, Flux and Argo CD read. */
-export const READY_CONDITION = 'Ready';
 
 const time = (description: string) => field(z.string(), description, [], { format: 'date-time' });
 const generation = (description: string) => field(z.int().min(0), description, [], { format: 'int64' });

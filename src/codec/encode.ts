@@ -213,9 +213,3 @@ export function encodeMessage(text: string, opts: EncodeOptions = {}): EncodedPa
   }
   return parts;
 }
-
-/** Octets of a body in one charset, without splitting (8bit: each character U+0000-U+00FF is one octet). */
-export function bodyBytes(text: string, charset: Charset, opts: { packed?: boolean } = {}): Buffer {
-  const u = unitsOf(text, charset, opts.packed === true);
-  return u.bytes(0, u.length, 0);
-}

@@ -14,7 +14,7 @@ export {
 } from './gsm7.js';
 export { ucs2Encode, ucs2Decode } from './ucs2.js';
 export { latin1Encode, latin1Decode } from './latin1.js';
-export { DATA_CODING, chooseCharset, parseCharset } from './charset.js';
+export { DATA_CODING, chooseCharset } from './charset.js';
 export {
   concatUdh,
   parseUdh,
@@ -26,7 +26,6 @@ export {
 } from './udh.js';
 export {
   encodeMessage,
-  bodyBytes,
   byteLengthInfo,
   DEFAULT_MAX_PARTS,
   MAX_PAYLOAD_OCTETS,

@@ -36,7 +36,7 @@ function ipv6ToBig(ip: string): bigint {
 const V4_MAPPED = 0xffffn << 32n;
 
 /** Parses an address to its 128-bit form; IPv4 becomes ::ffff:a.b.c.d so both families compare alike. */
-export function addressBits(ip: string): bigint | null {
+function addressBits(ip: string): bigint | null {
   if (isIPv4(ip)) return V4_MAPPED | ipv4ToBig(ip);
   const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
   if (isIPv6(bare)) return ipv6ToBig(bare);

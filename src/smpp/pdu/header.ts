@@ -35,8 +35,6 @@ export const CommandId = {
   data_sm_resp: 0x80000103,
 } as const;
 
-export type CommandName = keyof typeof CommandId;
-
 const NAMES = new Map<number, string>(Object.entries(CommandId).map(([name, id]) => [id, name]));
 
 /** "submit_sm" for 0x00000004; an id SMPP 3.4 does not define as hex. */

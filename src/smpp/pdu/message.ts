@@ -75,27 +75,6 @@ export type DeliverFields = MessageFields;
 
 export type MessagePdu = SubmitSm | DeliverSm | DataSm | SubmitSmResp | DeliverSmResp | DataSmResp;
 
-/** Mandatory fields the decoder and encoder fill when a caller leaves them out. */
-export const SHORT_MESSAGE_DEFAULTS: Readonly<ShortMessageFields> = {
-  service_type: '',
-  source_addr_ton: 0,
-  source_addr_npi: 0,
-  source_addr: '',
-  dest_addr_ton: 0,
-  dest_addr_npi: 0,
-  destination_addr: '',
-  esm_class: 0,
-  protocol_id: 0,
-  priority_flag: 0,
-  schedule_delivery_time: '',
-  validity_period: '',
-  registered_delivery: 0,
-  replace_if_present_flag: 0,
-  data_coding: 0,
-  sm_default_msg_id: 0,
-  short_message: Buffer.alloc(0),
-};
-
 /** §5.3.2.22-24: a peer refuses a message with some of the sar_* TLVs but not all three. */
 function sarCheck(command: string, p: Tlvs): void {
   const n =

@@ -25,7 +25,6 @@ import type {
 
 export type Pdu = SessionPdu | MessagePdu | QueryPdu;
 export type Command = Pdu['command'];
-export type PduOf<C extends Command> = Extract<Pdu, { command: C }>;
 
 /** Requests that have a response of their own (outbind and alert_notification have none). */
 export type AnsweredRequest = Bind | Unbind | EnquireLink | SubmitSm | DeliverSm | DataSm | QuerySm;
@@ -48,10 +47,6 @@ export type ResponseOf<R extends AnsweredRequest> = R extends Bind
 export type ResponseBody<R extends AnsweredRequest> = Partial<
   Omit<ResponseOf<R>, 'command' | 'command_status' | 'sequence_number'>
 >;
-
-export function commandIdOf(p: Pdu): number {
-  return CommandId[p.command];
-}
 
 export function isResponse(p: Pdu): boolean {
   return (CommandId[p.command] & 0x80000000) !== 0;
@@ -125,7 +120,7 @@ const ANSWERED: ReadonlySet<string> = new Set([
   'query_sm',
 ]);
 
-export function isAnswered(p: Pdu): p is AnsweredRequest {
+function isAnswered(p: Pdu): p is AnsweredRequest {
   return ANSWERED.has(p.command);
 }
 

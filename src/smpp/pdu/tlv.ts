@@ -140,15 +140,6 @@ export const Tag = {
   message_payload: DEFS.message_payload.tag,
 } as const;
 
-/** The tag of a known TLV name. */
-export function tagOf(name: TlvName): number {
-  return DEFS[name].tag;
-}
-
-export function isTlvName(key: string): key is TlvName {
-  return BY_NAME.has(key);
-}
-
 /**
  * Reads the TLV stream from the cursor to the end of the PDU into `into`. A value whose length
  * does not fit its tag's type (a response is not checked like a request) is kept in other_tlvs
