@@ -8,6 +8,8 @@ export interface PollOptions {
   what?: string;
   /** default 10 */
   intervalMs?: number;
+  /** A probe that throws counts as "not yet" (a server still starting); the last error is in the timeout's message. */
+  ignoreErrors?: boolean;
 }
 
 /** Polls `probe` until it gives something other than undefined or false, and resolves with it. */
@@ -17,11 +19,18 @@ export async function poll<T>(
 ): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
   for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      if (opts.ignoreErrors !== true) throw err;
+      lastErr = err;
+    }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}`);
+      const last = lastErr === undefined ? '' : `: ${String(lastErr)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${last}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 10));
   }

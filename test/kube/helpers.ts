@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, inject } from 'vitest';
+import { poll } from '../helpers/wait.js';
 import type { ControlPlaneInfo } from './control-plane.js';
 
 export function controlPlane(): ControlPlaneInfo {
@@ -90,20 +91,15 @@ export async function eventually<T>(
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
+  // A check may return false as a value here, which poll() would take for "not yet".
+  const box = await poll(
+    async () => {
       const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      return v === undefined ? undefined : { v };
+    },
+    { timeoutMs, what, intervalMs: 100, ignoreErrors: true },
+  );
+  return box.v;
 }
 
 /** Compacts etcd's history up to its current revision (through etcd's JSON gateway). */

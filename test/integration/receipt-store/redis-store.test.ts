@@ -12,6 +12,7 @@ import {
   type RedisReceiptStoreOptions,
 } from '../../../src/receipt-store/index.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { waitFor } from '../../helpers/wait.js';
 import { makeBindLabels } from '../../../src/metrics.js';
 
 const log = createLogger({ level: 'silent' });
@@ -59,13 +60,7 @@ async function value(
   return (await m[name].get()).values.find((v) => v.labels.op === op)?.value ?? 0;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => waitFor(cond, ms);
 
 describe('Redis receipt store: carrier ids', () => {
   it('an id recorded on one pod is found on another, in either base, and only in its scope', async () => {

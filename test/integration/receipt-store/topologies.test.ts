@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/log.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { connectRedis, RedisReceiptStore } from '../../../src/receipt-store/index.js';
 import { freePort, startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { poll } from '../../helpers/wait.js';
 
 const run = promisify(execFile);
 const log = createLogger({ level: 'silent' });
@@ -22,11 +23,8 @@ afterEach(async () => {
 });
 
 async function until(cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Redis nodes still starting or failing over make the probe throw: that is "not yet".
+  await poll(cond, { timeoutMs: ms, intervalMs: 100, ignoreErrors: true });
 }
 
 function store(url: string): RedisReceiptStore {

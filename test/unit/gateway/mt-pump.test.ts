@@ -6,6 +6,7 @@ import { Accounting } from '../../../src/gateway/accounting.js';
 import { MtPump, type Decision, type MtPumpOptions } from '../../../src/gateway/mt-pump.js';
 import { Reporter } from '../../../src/gateway/reporter.js';
 import { InFlightIds } from '../../../src/gateway/types.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -82,17 +83,7 @@ function pumpOn(
   return pump;
 }
 
-function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() > end) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+const until = (cond: () => boolean, ms = 5000): Promise<void> => waitFor(cond, ms);
 
 describe('MtPump', () => {
   // The core's GET returns every ready message: with a backlog, a pump that takes only its
