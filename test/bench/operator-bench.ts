@@ -8,6 +8,7 @@
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
 //     test/bench/operator-bench.ts [--rows apply,scale,idle] [--binds 1000] [--scale-binds 5000]
 //     [--lease-s 15] [--interval-ms 1000] [--scale-interval-ms 10000] [--steady-s 60]
+//     [--idle-intervals 1000,100]
 //
 // Rows:
 // - apply: --binds client binds over 2 pods in one `kubectl apply`; creation → Ready per bind
@@ -28,6 +29,7 @@ import { createLogger } from '../../src/log.js';
 import { ClientSession } from '../../src/smpp/client-session.js';
 import { startControlPlane, stopControlPlane, type ControlPlaneInfo } from '../kube/control-plane.js';
 import { intFlag, ratio, table } from './lib/format.js';
+import { statusPatchLoop, type LoopResult } from './lib/status-loop.js';
 import {
   apiWrites,
   cliPath,
@@ -52,6 +54,10 @@ const INTERVAL_MS = intFlag(args, 'interval-ms', 1000);
 const SCALE_INTERVAL_MS = intFlag(args, 'scale-interval-ms', 10_000);
 const STEADY_S = intFlag(args, 'steady-s', 60);
 const DEADLINE_S = intFlag(args, 'deadline-s', 180);
+const idleArg = args[args.indexOf('--idle-intervals') + 1];
+const IDLE_INTERVALS = (args.includes('--idle-intervals') && idleArg ? idleArg : '1000,100')
+  .split(',')
+  .map(Number);
 const log = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
 const GV = 'smpp.omnimessage.io/v1alpha1';
 
@@ -87,7 +93,11 @@ interface BindSeen {
 }
 
 interface BindView {
-  metadata: { name: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    creationTimestamp?: string;
+    managedFields?: { subresource?: string; time?: string }[];
+  };
   status?: {
     phase?: string;
     gatewayPod?: string;
@@ -191,6 +201,7 @@ async function bindManifests(
   n: number,
   sim: SimProcess,
   intervalMs: number,
+  suspend = false,
 ): Promise<string> {
   const docs: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -199,7 +210,7 @@ async function bindManifests(
         `apiVersion: ${GV}`,
         'kind: SmppClientBind',
         `metadata: {name: b${i}, namespace: ${ns}}`,
-        `spec: {host: 127.0.0.1, port: ${sim.smppPort}, systemId: sys${i}, queueCheckInterval: ${intervalMs},`,
+        `spec: {host: 127.0.0.1, port: ${sim.smppPort}, systemId: sys${i}, queueCheckInterval: ${intervalMs},${suspend ? ' suspend: true,' : ''}`,
         '  passwordSecretRef: {name: creds, key: password}}',
       ].join('\n'),
     );
@@ -363,6 +374,16 @@ async function applyRow(c: Cluster): Promise<void> {
   console.log(
     `apply: ${a.bound}/${n} Ready; kubectl apply took ${sec(a.applyMs)}; all Bound ${sec(a.allBoundAfterApplyMs)} after it`,
   );
+  // The baseline of the failover's status writes: as many binds in a namespace no pod watches,
+  // their status patched by a bare loop after the failover (same API server, same watchers).
+  const baseNs = 'bench-apply-baseline';
+  await kubectl(c.info, ['create', 'namespace', baseNs]);
+  const baseNames = Array.from({ length: Math.ceil(n / 2) + 50 }, (_, i) => `b${i}`);
+  await kubectl(c.info, [
+    'apply',
+    '-f',
+    await bindManifests(c, baseNs, baseNames.length, sim, INTERVAL_MS, true),
+  ]);
   await sleep(15_000);
   const st = await steady(c, pods, STEADY_S);
 
@@ -373,6 +394,7 @@ async function applyRow(c: Cluster): Promise<void> {
       : [pods[1] as PodProcess, pods[0] as PodProcess];
   const moving = [...watch.seen.entries()].filter(([, s]) => s.pod === victim.name).map(([k]) => k);
   watch.movedFrom = victim.name;
+  const w0 = await apiWrites(c.info);
   const killedAt = now();
   const killedWall = Date.now();
   await victim.kill();
@@ -397,8 +419,16 @@ async function applyRow(c: Cluster): Promise<void> {
   })();
   const movedAll = (): boolean => moving.every((k) => watch.seen.get(k)?.movedAt !== undefined);
   await watch.until(movedAll, killedAt + (LEASE_S + 120) * 1000);
+  const failoverWrites = writesBetween(w0, await apiWrites(c.info));
   down = false;
   await carrierWatch;
+  // The bare loop, as many status patches as binds moved, 32 in flight as the pods write, the
+  // survivor still running: what the API server does here and now without the operator.
+  const loops: LoopResult[] = [];
+  for (let r = 0; r < 3; r++)
+    loops.push(await statusPatchLoop(c.kc, baseNs, baseNames.slice(0, moving.length), 32, r));
+  const loopMs = loops.map((l) => l.ms).sort((x, y) => x - y);
+  const loopMedianMs = loopMs[1] as number;
   const carrierLat = [...carrierAt.values()];
   const moveLat = moving
     .map((k) => watch.seen.get(k)?.movedAt)
@@ -406,6 +436,24 @@ async function applyRow(c: Cluster): Promise<void> {
     .map((t) => t - killedAt);
   const boundLat = moving
     .map((k) => watch.seen.get(k)?.movedBoundSince)
+    .filter((t): t is number => t !== undefined && Number.isFinite(t))
+    .map((t) => t - killedWall);
+  // When the API server stored each moved bind's status: its managedFields time for the status
+  // subresource (the informer drops managedFields, so read them once here; nothing else writes
+  // these statuses after the failover).
+  const listed = JSON.parse(
+    await kubectl(c.info, ['-n', ns, 'get', 'smppclientbinds', '-o', 'json', '--show-managed-fields']),
+  ) as {
+    items: BindView[];
+  };
+  const storedAt = new Map(
+    listed.items.map((b) => [
+      b.metadata.name,
+      Date.parse(b.metadata.managedFields?.find((f) => f.subresource === 'status')?.time ?? ''),
+    ]),
+  );
+  const storedLat = moving
+    .map((k) => storedAt.get(k))
     .filter((t): t is number => t !== undefined && Number.isFinite(t))
     .map((t) => t - killedWall);
   const systems = await sim.systems();
@@ -469,7 +517,25 @@ async function applyRow(c: Cluster): Promise<void> {
         'failover: new session bound (status boundSince, 1 s resolution), p50 / max',
         `${sec(pct(boundLat, 50))} / ${sec(Math.max(...boundLat))}`,
       ],
+      [
+        'failover: status stored by the API server (managedFields time, 1 s resolution), p50 / max',
+        `${sec(pct(storedLat, 50))} / ${sec(Math.max(...storedLat))}`,
+      ],
       ['failover: binds Bound on the survivor afterwards', `${onSurvivor}/${n}`],
+      [
+        'failover: API writes from the kill to all Bound',
+        [...failoverWrites.byResource.entries()].map(([k, v]) => `${k} ${v}`).join(', '),
+      ],
+      [
+        `baseline: bare loop of ${moving.length} status patches, 32 in flight, median (range) of 3`,
+        `${ms(loopMedianMs)} (${ms(loopMs[0] as number)}–${ms(loopMs[2] as number)}); ${((moving.length / loopMedianMs) * 1000).toFixed(0)}/s`,
+      ],
+      [
+        'failover: status Bound max − session at the simulator max / baseline loop',
+        moveLat.length === moving.length && carrierLat.length === moving.length
+          ? `${ms(Math.max(...moveLat) - Math.max(...carrierLat))} (${ratio(Math.max(...moveLat) - Math.max(...carrierLat), loopMedianMs)})`
+          : 'n/a',
+      ],
       ['simulator: most sessions ever open at once for one system_id', String(maxConcurrent)],
     ]),
   );
@@ -524,6 +590,25 @@ async function scaleRow(c: Cluster): Promise<void> {
   );
 }
 
+/** RSS of a process sampled every `everyMs` for `count` samples: median, low, high. */
+async function rssSamples(
+  pod: PodProcess,
+  count: number,
+  everyMs: number,
+): Promise<{ med: number; lo: number; hi: number }> {
+  const xs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0) await sleep(everyMs);
+    xs.push(pod.rss());
+  }
+  xs.sort((a, b) => a - b);
+  return {
+    med: xs[Math.floor(xs.length / 2)] as number,
+    lo: xs[0] as number,
+    hi: xs[xs.length - 1] as number,
+  };
+}
+
 async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   const ns = `bench-idle-${intervalMs}`;
   const n = BINDS;
@@ -533,7 +618,10 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   const [pod] = await startPods(c, 1, `ops-idle-${intervalMs}`, ns, core.url);
   if (!pod) throw new Error('no pod');
   await sleep(5000);
-  const rss0 = pod.rss();
+  // RSS moves with the garbage collector's timing (the young generation grows and shrinks with
+  // the allocation rate): the median of samples a second apart, before and after, not one each.
+  const rss0 = await rssSamples(pod, 10, 1000);
+  const heap0 = sumSamples(await pod.metrics(), 'nodejs_heap_size_used_bytes');
   const watch = new BindWatch(c.kc, ns);
   await watch.start();
   const file = await bindManifests(c, ns, n, sim, intervalMs);
@@ -541,12 +629,15 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   await watch.stop();
   await sleep(20_000);
   const st = await steady(c, [pod], STEADY_S);
-  const rss1 = pod.rss();
+  const rss1 = await rssSamples(pod, 10, 1000);
+  const m1 = await pod.metrics();
+  const heap1 = sumSamples(m1, 'nodejs_heap_size_used_bytes');
+  const newSpace = sumSamples(m1, 'nodejs_heap_space_size_total_bytes', { space: 'new' });
   const dir = process.env.BENCH_POD_LOG_DIR;
   if (dir) {
     // What the bytes are: the /metrics page, and (with BENCH_POD_NODE_OPTIONS=
     // "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR") a heap snapshot of the idle pod.
-    await writeFile(join(dir, `idle-${intervalMs}-metrics.txt`), await pod.metrics());
+    await writeFile(join(dir, `idle-${intervalMs}-metrics.txt`), m1);
     if (process.env.BENCH_POD_NODE_OPTIONS?.includes('heapsnapshot-signal')) {
       process.kill(pod.proc.pid, 'SIGUSR2');
       await sleep(30_000);
@@ -558,9 +649,11 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   return [
     `${intervalMs} ms`,
     `${a.bound}/${n}`,
-    mib(rss0),
-    mib(rss1),
-    kib((rss1 - rss0) / n),
+    `${mib(rss0.med)} (${mib(rss0.lo)}–${mib(rss0.hi)})`,
+    `${mib(rss1.med)} (${mib(rss1.lo)}–${mib(rss1.hi)})`,
+    kib((rss1.med - rss0.med) / n),
+    kib((heap1 - heap0) / n),
+    mib(newSpace),
     `${(st.cpuCores[0] ?? NaN).toFixed(3)} core`,
     `${(st.coreRequestsPerS[0] ?? NaN).toFixed(0)}/s`,
     kib(st.metricsBytes[0] ?? NaN),
@@ -609,9 +702,10 @@ async function main(): Promise<void> {
     if (ROWS.has('apply')) await applyRow(c);
     if (ROWS.has('scale')) await scaleRow(c);
     if (ROWS.has('idle')) {
-      const rows = [await idleRow(c, 1000), await idleRow(c, 100)];
+      const rows: string[][] = [];
+      for (const iv of IDLE_INTERVALS) rows.push(await idleRow(c, iv));
       console.log(
-        `\n## idle: ${BINDS} client binds on 1 pod (RSS before the binds → after; per bind = the difference / ${BINDS})\n`,
+        `\n## idle: ${BINDS} client binds on 1 pod (RSS median (range) of 10 samples 1 s apart, before the binds → after; per bind = the difference of the medians / ${BINDS}; JS heap used per bind from the pod's nodejs_heap_size_used_bytes)\n`,
       );
       console.log(
         table([
@@ -620,7 +714,9 @@ async function main(): Promise<void> {
             'Ready',
             'RSS before',
             'RSS after',
-            'per bind',
+            'RSS per bind',
+            'heap per bind',
+            'new space',
             'CPU idle',
             'core requests',
             '/metrics',
