@@ -51,7 +51,7 @@ export interface ControllerOptions {
   leaseDurationMs?: number;
   /** every key is reconciled again this often; default 5 min */
   resyncMs?: number;
-  /** parallel reconciles; default 8 (most of a reconcile is waiting on the API server) */
+  /** parallel reconciles; default 32 (most of a reconcile is waiting on the API server; a dead pod's 32 shards are taken at once, not 8 at a time) */
   workers?: number;
   /** minimum time between two status writes of one bind; default 1 s */
   statusMinIntervalMs?: number;
@@ -298,7 +298,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     minIntervalMs: o.statusMinIntervalMs ?? 1_000,
     concurrency: 32,
   });
-  const events = new KubeEventSink(kc, o.podName, log);
+  // Events go after status: a burst of them must not hold up the writes on the path to Ready.
+  const events = new KubeEventSink(kc, o.podName, log, () => writer.statusIdle());
 
   const reconciler = new Reconciler({
     self: o.podName,
@@ -353,7 +354,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       o.metrics?.reconcileDuration.labels({ kind }).observe(s);
     }
   };
-  const queue = new WorkQueue(handle, { concurrency: o.workers ?? 8, baseDelayMs: 500, maxDelayMs: 30_000 });
+  const queue = new WorkQueue(handle, { concurrency: o.workers ?? 32, baseDelayMs: 500, maxDelayMs: 30_000 });
 
   // Informer events → keys. Secrets map to the binds that read them.
   const onClient = (obj: KubernetesObject): void =>

@@ -146,8 +146,13 @@ export class KubeObjectWriter implements ObjectWriter {
 export class KubeEventSink implements EventSink {
   private readonly recorder: EventRecorder;
 
-  constructor(kc: KubeConfig, podName: string, log: Logger) {
-    this.recorder = new EventRecorder(kc, { component: 'smpp-operator', instance: podName }, log);
+  /** `yieldTo`: resolves when the status writes are done (Events go after them) */
+  constructor(kc: KubeConfig, podName: string, log: Logger, yieldTo?: () => Promise<void>) {
+    this.recorder = new EventRecorder(
+      kc,
+      { component: 'smpp-operator', instance: podName, ...(yieldTo ? { yieldTo } : {}) },
+      log,
+    );
   }
 
   emit(

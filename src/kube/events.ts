@@ -3,6 +3,11 @@
  * event (same object, type, reason and message) within the aggregation window bump the count of
  * one Event instead of creating new ones, so a flapping connection can't flood etcd. Emitting
  * never throws: events are best effort and logged when they fail.
+ *
+ * Events are the least urgent writes a pod makes: a few in flight at once (default 4), the rest
+ * waiting in order, and with `yieldTo` each waits (at most `maxHoldMs`) until more urgent writes
+ * are done. A failover's 500 "Bound" Events sent at once had filled the connection pool ahead of
+ * the 500 status writes that say the same thing, and of the pod's own Lease renewals.
  */
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
@@ -29,6 +34,22 @@ export interface EventRecorderOptions {
   aggregateWindowMs?: number;
   /** forget series after this many distinct keys (memory bound); default 4096 */
   maxSeries?: number;
+  /** Events written at once; default 4 */
+  concurrency?: number;
+  /** Events waiting beyond this many are dropped (and counted); default 10,000 */
+  maxPending?: number;
+  /** resolves when more urgent writes (status) are done: each Event waits for it first */
+  yieldTo?: () => Promise<void>;
+  /** the longest an Event waits for yieldTo; default 5 s */
+  maxHoldMs?: number;
+}
+
+interface Pending {
+  obj: EventObjectRef;
+  type: EventType;
+  reason: string;
+  message: string;
+  done: () => void;
 }
 
 interface Series {
@@ -45,7 +66,13 @@ export class EventRecorder {
   private readonly series = new Map<string, Series>();
   private readonly windowMs: number;
   private readonly maxSeries: number;
-  readonly stats = { created: 0, updated: 0, failed: 0 };
+  private readonly concurrency: number;
+  private readonly maxPending: number;
+  private readonly maxHoldMs: number;
+  private pending: Pending[] = [];
+  private pendingHead = 0;
+  private active = 0;
+  readonly stats = { created: 0, updated: 0, failed: 0, dropped: 0, maxInFlight: 0 };
 
   constructor(
     /** requests go over its kept-alive connections (src/kube/http.ts) */
@@ -55,10 +82,73 @@ export class EventRecorder {
   ) {
     this.windowMs = opts.aggregateWindowMs ?? 600_000;
     this.maxSeries = opts.maxSeries ?? 4096;
+    this.concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.maxPending = Math.max(1, opts.maxPending ?? 10_000);
+    this.maxHoldMs = opts.maxHoldMs ?? 5_000;
   }
 
-  /** Records an event on `obj`; resolves when written (or failed and logged). */
-  async emit(obj: EventObjectRef, type: EventType, reason: string, message: string): Promise<void> {
+  /** Events waiting to be written (not counting those in flight). */
+  get depth(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  /** Records an event on `obj`; resolves when written (or failed and logged, or dropped). */
+  emit(obj: EventObjectRef, type: EventType, reason: string, message: string): Promise<void> {
+    if (this.depth >= this.maxPending) {
+      this.stats.dropped++;
+      if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0)
+        this.log.warn(
+          { dropped: this.stats.dropped, pending: this.depth },
+          'too many events waiting; dropping',
+        );
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      this.pending.push({ obj, type, reason, message, done });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.pendingHead < this.pending.length) {
+      const job = this.pending[this.pendingHead] as Pending;
+      this.pending[this.pendingHead++] = undefined as unknown as Pending;
+      this.active++;
+      if (this.active > this.stats.maxInFlight) this.stats.maxInFlight = this.active;
+      void this.run(job);
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private async run(job: Pending): Promise<void> {
+    try {
+      if (this.opts.yieldTo) await this.hold(this.opts.yieldTo);
+      await this.write(job.obj, job.type, job.reason, job.message);
+    } finally {
+      this.active--;
+      job.done();
+      this.pump();
+    }
+  }
+
+  private async hold(yieldTo: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      yieldTo().catch(() => undefined),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, this.maxHoldMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async write(obj: EventObjectRef, type: EventType, reason: string, message: string): Promise<void> {
     const msg = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
     const key = [obj.namespace, obj.kind, obj.name, obj.uid ?? '', type, reason, msg].join('\u0000');
     const nowMs = Date.now();

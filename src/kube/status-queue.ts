@@ -91,6 +91,8 @@ export class StatusQueue {
   private waiting = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** the current burst (from idle to idle): when it began and the writes it made */
+  private burst: { since: number; written: number } | undefined;
   readonly stats: StatusQueueStats = {
     submitted: 0,
     coalesced: 0,
@@ -215,6 +217,7 @@ export class StatusQueue {
       const job = slot.waiting;
       if (!job || slot.inFlight) continue;
       this.setWaiting(slot, undefined);
+      this.burst ??= { since: Date.now(), written: 0 };
       slot.inFlight = true;
       slot.notBefore = Date.now() + this.minIntervalMs;
       this.active++;
@@ -239,6 +242,7 @@ export class StatusQueue {
       switch (r.outcome) {
         case 'written': {
           this.stats.written++;
+          if (this.burst) this.burst.written++;
           const next = slot.waiting;
           const base = job.current?.metadata?.resourceVersion;
           if (next && r.object && next.current?.metadata?.resourceVersion === base) next.current = r.object;
@@ -296,7 +300,13 @@ export class StatusQueue {
   }
 
   private notifyIdle(): void {
-    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    if (!this.isIdle()) return;
+    const b = this.burst;
+    this.burst = undefined;
+    // A burst (a failover's, an apply's) is worth one line: how many writes, how long.
+    if (b && b.written >= 50)
+      this.log.info({ writes: b.written, ms: Date.now() - b.since }, 'status writes done');
+    if (this.idleWaiters.length === 0) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 }

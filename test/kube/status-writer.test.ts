@@ -109,7 +109,7 @@ describe('EventRecorder', () => {
     expect(failed?.involvedObject.uid).toBe('uid-1');
     expect(failed?.source?.component).toBe('smpp-operator');
     expect(failed?.reportingInstance).toBe('pod-1');
-    expect(rec.stats).toEqual({ created: 2, updated: 2, failed: 0 });
+    expect(rec.stats).toMatchObject({ created: 2, updated: 2, failed: 0, dropped: 0 });
 
     const shown = await kubectl([
       '-n',
@@ -120,6 +120,45 @@ describe('EventRecorder', () => {
       'involvedObject.name=b1',
     ]);
     expect(shown.stdout).toMatch(/Warning\s+BindFailed\s+widget\/b1/);
+  });
+
+  it('writes a burst a few at a time, after the more urgent writes it yields to', async () => {
+    let urgentDone = false;
+    let release: () => void = () => undefined;
+    const urgent = new Promise<void>((r) => (release = r));
+    const rec = new EventRecorder(
+      adminKubeConfig(),
+      {
+        component: 'c',
+        instance: 'i',
+        concurrency: 3,
+        yieldTo: () => urgent,
+        maxHoldMs: 60_000,
+      },
+      log,
+    );
+    const names = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    const all = Promise.all(names.map((n) => rec.emit(ref(n), 'Normal', 'Bound', 'bound')));
+    await new Promise((r) => setTimeout(r, 300));
+    // Nothing written while the urgent writes are pending; 3 waiting in flight, the rest queued.
+    expect(rec.stats.created).toBe(0);
+    expect(rec.depth).toBe(17);
+    urgentDone = true;
+    release();
+    await all;
+    expect(urgentDone).toBe(true);
+    expect(rec.stats).toMatchObject({ created: 20, failed: 0, dropped: 0, maxInFlight: 3 });
+    expect(await events('burst-7')).toHaveLength(1);
+  });
+
+  it('holds an event at most maxHoldMs for writes that never finish', async () => {
+    const rec = new EventRecorder(
+      adminKubeConfig(),
+      { component: 'c', instance: 'i', yieldTo: () => new Promise<void>(() => undefined), maxHoldMs: 200 },
+      log,
+    );
+    await rec.emit(ref('held'), 'Normal', 'Bound', 'bound');
+    expect(rec.stats.created).toBe(1);
   });
 
   it('never throws: a failed write is counted and logged', async () => {
