@@ -38,6 +38,7 @@ import { PartnerPollers } from './pollers.js';
 import { Reconciler } from './reconcile.js';
 import { GatewayRuntime } from './runtime.js';
 import { ShardOwnership } from './shards.js';
+import { releasedStatus } from './status.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -57,6 +58,8 @@ export interface ControllerOptions {
   statusMinIntervalMs?: number;
   /** how long a deleted or handed-off bind may take to unbind before its Lease is released; default 5 s */
   unbindTimeoutMs?: number;
+  /** on a graceful stop, how long the last status writes (released binds) may take; default 3 s */
+  statusFlushMs?: number;
   log: Logger;
   metrics?: Pick<Metrics, 'reconcile' | 'reconcileDuration' | 'leasesHeld'>;
 }
@@ -482,6 +485,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         // then free the claims the others wait on.
         await membership.stop();
         const polled = pollers.grantedKeys();
+        const ran = new Set(runtime.clientKeys());
         pollers.revokeAll();
         runtime.clearClients();
         runtime.flush();
@@ -496,6 +500,26 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
           }),
         ]);
         await claims.releaseAll();
+        // The last word on the binds this pod ran: released, not Bound on a pod that is gone.
+        // Written from the informer's copy with its resourceVersion, so a status the next pod
+        // has written meanwhile wins (ours conflicts and is dropped). Whatever is still queued
+        // goes too, all within statusFlushMs.
+        const now = new Date();
+        let released = 0;
+        for (const b of clientList()) {
+          const key = objectKey(b.metadata);
+          if (!ran.has(key) || b.status?.gatewayPod !== o.podName || b.metadata.deletionTimestamp) continue;
+          void writer.writeClientStatus(b, releasedStatus(b.status, o.podName, b.metadata.generation, now));
+          released++;
+        }
+        const flushMs = o.statusFlushMs ?? 3_000;
+        const t0 = Date.now();
+        await writer.closeStatus(flushMs);
+        const q = writer.statusQueue;
+        log.info(
+          { released, ms: Date.now() - t0, written: q.stats.written, left: q.depth + q.inFlight },
+          'last statuses written',
+        );
         await Promise.all(informers.map((i) => i.stop()));
         log.info('controller stopped');
       })();

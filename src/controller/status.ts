@@ -93,6 +93,30 @@ export function clientStatus(input: ClientStatusInput): ClientBindStatusShape {
   return out;
 }
 
+/**
+ * What a pod that stops gracefully leaves on a client bind it ran: no session here any more,
+ * waiting for the next pod (whose Bound replaces it). Without it the bind would say Bound on a
+ * pod that is gone until another pod writes.
+ */
+export function releasedStatus(
+  previous: ClientBindStatusShape | undefined,
+  podName: string,
+  generation: number | undefined,
+  now: Date,
+): ClientBindStatusShape {
+  const ready: ConditionUpdate = {
+    type: 'Ready',
+    status: 'False',
+    reason: 'Released',
+    message: `gateway pod ${podName} stopped: session unbound, waiting for another pod`,
+  };
+  if (generation !== undefined) ready.observedGeneration = generation;
+  const out: ClientBindStatusShape = { phase: 'Pending', gatewayPod: podName };
+  if (generation !== undefined) out.observedGeneration = generation;
+  out.conditions = setCondition(previous?.conditions, ready, now);
+  return out;
+}
+
 export interface ServerStatusInput {
   generation?: number;
   podName: string;

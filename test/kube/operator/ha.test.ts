@@ -138,6 +138,28 @@ describe('client binds across gateway pods', () => {
     neverTwice();
   });
 
+  it('a pod stopping gracefully writes its binds released before it returns, and the next pod’s Bound replaces that', async () => {
+    const a = await pod('gw-a');
+    await createBinds();
+    await allBoundOn(['gw-a'], 30_000);
+    pods = pods.filter((p) => p !== a);
+    await a.stop();
+    // No eventually: the statuses were written before stop() resolved.
+    const items = await listBinds();
+    const released = items.filter((b) => {
+      const ready = b.status?.conditions?.find((c) => c.type === 'Ready');
+      return b.status?.phase === 'Pending' && ready?.status === 'False' && ready.reason === 'Released';
+    });
+    expect(released.map((b) => b.metadata.name).sort()).toEqual(items.map((b) => b.metadata.name).sort());
+    expect(items.every((b) => b.status?.gatewayPod === 'gw-a' && b.status.boundSince === undefined)).toBe(
+      true,
+    );
+    expect(sim.state.binds().systems.every((s) => s.active === 0)).toBe(true);
+    await pod('gw-b');
+    await allBoundOn(['gw-b'], 30_000);
+    neverTwice();
+  });
+
   it('scale-out hands binds over gracefully: never two sessions, and only some binds move', async () => {
     const a = await pod('gw-a');
     await createBinds();

@@ -127,6 +127,7 @@ export interface BindView {
   status?: {
     phase?: string;
     gatewayPod?: string;
+    boundSince?: string;
     lastError?: string;
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
