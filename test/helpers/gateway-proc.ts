@@ -54,7 +54,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 // Only the lines tests look for are kept parsed (a busy gateway logs a lot).
-const KEPT = /^lease|^claim|^partner|^gateway|polling|handing|poll/;
+const KEPT = /^lease|^member|^claim|^partner|^gateway|polling|handing|poll/;
 
 export function spawnGateway(name: string, o: SpawnGatewayOptions): GatewayProc {
   const child = spawn(
