@@ -7,42 +7,21 @@
 import { SmppEncodeError, SmppError, Status } from '../errors.js';
 import { checkRequest, genericNack, refusalResponse, type CheckOptions, type Refusal } from './check.js';
 import { CommandId, commandName } from './header.js';
+import { readLayout, layoutSize, writeLayout, type Layout } from './layout.js';
 import {
-  dataSmSize,
+  DATA_SM_LAYOUT,
   messageIdSize,
-  readDataSm,
   readMessageId,
   readShortMessage,
   shortMessageSize,
-  writeDataSm,
   writeMessageId,
   writeShortMessage,
 } from './message.js';
 import type { MessageFields } from './message.js';
 import type { Pdu } from './pdu.js';
 import type { BindCommand, BindFields } from './session.js';
-import {
-  querySmRespSize,
-  querySmSize,
-  readQuerySm,
-  readQuerySmResp,
-  writeQuerySm,
-  writeQuerySmResp,
-} from './query.js';
-import {
-  alertSize,
-  bindRespSize,
-  bindSize,
-  outbindSize,
-  readAlert,
-  readBind,
-  readBindResp,
-  readOutbind,
-  writeAlert,
-  writeBind,
-  writeBindResp,
-  writeOutbind,
-} from './session.js';
+import { QUERY_SM_LAYOUT, QUERY_SM_RESP_LAYOUT } from './query.js';
+import { ALERT_LAYOUT, BIND_LAYOUT, BIND_RESP_LAYOUT, OUTBIND_LAYOUT } from './session.js';
 import { Cursor, HEADER, RESPONSE_BIT, sequenceCheck, Truncated, Writer } from './wire.js';
 
 /**
@@ -121,8 +100,33 @@ export function decodePdu(b: Buffer, check: CheckOptions = { addresses: false })
   }
 }
 
+/** The PDUs off the hot path, read, sized and written from their field layout (layout.ts). */
+const LAYOUTS: ReadonlyMap<number, Layout> = new Map([
+  [CommandId.bind_transmitter, BIND_LAYOUT],
+  [CommandId.bind_receiver, BIND_LAYOUT],
+  [CommandId.bind_transceiver, BIND_LAYOUT],
+  [CommandId.bind_transmitter_resp, BIND_RESP_LAYOUT],
+  [CommandId.bind_receiver_resp, BIND_RESP_LAYOUT],
+  [CommandId.bind_transceiver_resp, BIND_RESP_LAYOUT],
+  [CommandId.outbind, OUTBIND_LAYOUT],
+  [CommandId.alert_notification, ALERT_LAYOUT],
+  [CommandId.query_sm, QUERY_SM_LAYOUT],
+  [CommandId.query_sm_resp, QUERY_SM_RESP_LAYOUT],
+  [CommandId.data_sm, DATA_SM_LAYOUT],
+]);
+
+/** Commands with no body at all (§4.2, §4.3, §4.11). */
+const HEADER_ONLY: ReadonlySet<number> = new Set([
+  CommandId.enquire_link,
+  CommandId.enquire_link_resp,
+  CommandId.unbind,
+  CommandId.unbind_resp,
+  CommandId.generic_nack,
+]);
+
 function read(id: number, c: Cursor, d: Draft): Decoded {
   const p = d as unknown as Pdu;
+  // The hot path (responses to our submits, receipts, partners' submits): names as literals.
   switch (id) {
     case CommandId.submit_sm_resp:
       d.command = 'submit_sm_resp';
@@ -144,63 +148,30 @@ function read(id: number, c: Cursor, d: Draft): Decoded {
       d.command = 'deliver_sm';
       readShortMessage(c, p as never);
       return p;
-    case CommandId.data_sm:
-      d.command = 'data_sm';
-      readDataSm(c, p as never);
-      return p;
-    case CommandId.enquire_link:
-    case CommandId.enquire_link_resp:
-    case CommandId.unbind:
-    case CommandId.unbind_resp:
-    case CommandId.generic_nack:
-      d.command = commandName(id);
-      return p;
-    case CommandId.bind_transmitter:
-    case CommandId.bind_receiver:
-    case CommandId.bind_transceiver:
-      d.command = commandName(id);
-      readBind(c, p as never);
-      return p;
-    case CommandId.bind_transmitter_resp:
-    case CommandId.bind_receiver_resp:
-    case CommandId.bind_transceiver_resp:
-      d.command = commandName(id);
-      // A negative bind_resp usually has no body at all.
-      if (c.done) d.system_id = '';
-      else readBindResp(c, p as never);
-      return p;
-    case CommandId.outbind:
-      d.command = 'outbind';
-      readOutbind(c, p as never);
-      return p;
-    case CommandId.alert_notification:
-      d.command = 'alert_notification';
-      readAlert(c, p as never);
-      return p;
-    case CommandId.query_sm:
-      d.command = 'query_sm';
-      readQuerySm(c, p as never);
-      return p;
-    case CommandId.query_sm_resp:
-      d.command = 'query_sm_resp';
-      if (c.done) return headerOnly(id, d);
-      readQuerySmResp(c, p as never);
-      return p;
-    default: {
-      // §4.3: a command we do not take (cancel_sm, replace_sm, submit_multi, or no command at all)
-      // is answered with generic_nack ESME_RINVCMDID; a response we do not know is not answered.
-      const b = c.b;
-      const seq = b.readUInt32BE(12);
-      const request = (id & RESPONSE_BIT) === 0;
-      return new PduRefusal(
-        id,
-        seq,
-        Status.ESME_RINVCMDID,
-        `command ${commandName(id)} is not supported`,
-        request ? genericNack(seq, Status.ESME_RINVCMDID) : null,
-      );
-    }
   }
+  const layout = LAYOUTS.get(id);
+  if (layout !== undefined) {
+    // A negative response usually has no body at all: its fields are empty.
+    if (c.done && (id & RESPONSE_BIT) !== 0) return headerOnly(id, d);
+    d.command = commandName(id);
+    readLayout(c, d, layout);
+    return p;
+  }
+  if (HEADER_ONLY.has(id)) {
+    d.command = commandName(id);
+    return p;
+  }
+  // §4.3: a command we do not take (cancel_sm, replace_sm, submit_multi, or no command at all)
+  // is answered with generic_nack ESME_RINVCMDID; a response we do not know is not answered.
+  const seq = c.b.readUInt32BE(12);
+  const request = (id & RESPONSE_BIT) === 0;
+  return new PduRefusal(
+    id,
+    seq,
+    Status.ESME_RINVCMDID,
+    `command ${commandName(id)} is not supported`,
+    request ? genericNack(seq, Status.ESME_RINVCMDID) : null,
+  );
 }
 
 /** A response with its body cut short, as a PDU of that command with empty fields. */
@@ -235,35 +206,13 @@ function bodySize(p: Pdu): number {
     case 'submit_sm':
     case 'deliver_sm':
       return shortMessageSize(p.command, p);
-    case 'data_sm':
-      return dataSmSize(p);
     case 'submit_sm_resp':
     case 'deliver_sm_resp':
     case 'data_sm_resp':
       return messageIdSize(p);
-    case 'bind_transmitter':
-    case 'bind_receiver':
-    case 'bind_transceiver':
-      return bindSize(p);
-    case 'bind_transmitter_resp':
-    case 'bind_receiver_resp':
-    case 'bind_transceiver_resp':
-      return bindRespSize(p);
-    case 'outbind':
-      return outbindSize(p);
-    case 'alert_notification':
-      return alertSize(p);
-    case 'query_sm':
-      return querySmSize(p);
-    case 'query_sm_resp':
-      return querySmRespSize(p);
-    case 'unbind':
-    case 'unbind_resp':
-    case 'enquire_link':
-    case 'enquire_link_resp':
-    case 'generic_nack':
-      return 0;
   }
+  const layout = LAYOUTS.get(CommandId[p.command]);
+  return layout === undefined ? 0 : layoutSize(p.command, p, layout);
 }
 
 function writeBody(w: Writer, p: Pdu): void {
@@ -271,35 +220,13 @@ function writeBody(w: Writer, p: Pdu): void {
     case 'submit_sm':
     case 'deliver_sm':
       return writeShortMessage(w, p);
-    case 'data_sm':
-      return writeDataSm(w, p);
     case 'submit_sm_resp':
     case 'deliver_sm_resp':
     case 'data_sm_resp':
       return writeMessageId(w, p);
-    case 'bind_transmitter':
-    case 'bind_receiver':
-    case 'bind_transceiver':
-      return writeBind(w, p);
-    case 'bind_transmitter_resp':
-    case 'bind_receiver_resp':
-    case 'bind_transceiver_resp':
-      return writeBindResp(w, p);
-    case 'outbind':
-      return writeOutbind(w, p);
-    case 'alert_notification':
-      return writeAlert(w, p);
-    case 'query_sm':
-      return writeQuerySm(w, p);
-    case 'query_sm_resp':
-      return writeQuerySmResp(w, p);
-    case 'unbind':
-    case 'unbind_resp':
-    case 'enquire_link':
-    case 'enquire_link_resp':
-    case 'generic_nack':
-      return;
   }
+  const layout = LAYOUTS.get(CommandId[p.command]);
+  if (layout !== undefined) writeLayout(w, p, layout);
 }
 
 /**

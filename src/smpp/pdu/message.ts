@@ -5,6 +5,7 @@
 import { SmppEncodeError } from '../errors.js';
 import type { Header } from './header.js';
 import { readTlvs, tlvsSize, writeTlvs, type Tlvs } from './tlv.js';
+import { cstring, layoutOf, octet, timeSize, type Layout } from './layout.js';
 import { cstringSize, octetCheck, type Cursor, type Writer } from './wire.js';
 
 /** The mandatory body of submit_sm and deliver_sm, in wire order. */
@@ -37,18 +38,24 @@ export interface DeliverSm extends Header, ShortMessageFields, Tlvs {
   command: 'deliver_sm';
 }
 
-export interface DataSm extends Header, Tlvs {
+/** data_sm (§4.7.1): the addressing of submit_sm, no short_message (the body is a TLV). */
+export interface DataSm
+  extends Header,
+    Tlvs,
+    Pick<
+      ShortMessageFields,
+      | 'service_type'
+      | 'source_addr_ton'
+      | 'source_addr_npi'
+      | 'source_addr'
+      | 'dest_addr_ton'
+      | 'dest_addr_npi'
+      | 'destination_addr'
+      | 'esm_class'
+      | 'registered_delivery'
+      | 'data_coding'
+    > {
   command: 'data_sm';
-  service_type: string;
-  source_addr_ton: number;
-  source_addr_npi: number;
-  source_addr: string;
-  dest_addr_ton: number;
-  dest_addr_npi: number;
-  destination_addr: string;
-  esm_class: number;
-  registered_delivery: number;
-  data_coding: number;
 }
 
 /** submit_sm_resp / deliver_sm_resp: message_id (empty in deliver_sm_resp, absent on error). */
@@ -87,13 +94,6 @@ function sarCheck(command: string, p: Tlvs): void {
       'sar_msg_ref_num, sar_total_segments and sar_segment_seqnum must come together',
     );
   }
-}
-
-function timeSize(command: string, field: string, v: string): number {
-  if (v.length !== 0 && v.length !== 16) {
-    throw new SmppEncodeError(command, `${field} is ${v.length} characters, not 0 or 16`);
-  }
-  return cstringSize(command, field, v, 16);
 }
 
 /** Checks the fields and returns the body's size; `c` names the command in errors. */
@@ -174,56 +174,21 @@ export function readShortMessage(c: Cursor, p: SubmitSm | DeliverSm): void {
   readTlvs(c, p);
 }
 
-export function dataSmSize(p: DataSm): number {
-  const c = p.command;
-  sarCheck(c, p);
-  for (const k of [
-    'source_addr_ton',
-    'source_addr_npi',
-    'dest_addr_ton',
-    'dest_addr_npi',
-    'esm_class',
-    'registered_delivery',
-    'data_coding',
-  ] as const) {
-    octetCheck(c, k, p[k]);
-  }
-  return (
-    cstringSize(c, 'service_type', p.service_type, 5) +
-    cstringSize(c, 'source_addr', p.source_addr, 64) +
-    cstringSize(c, 'destination_addr', p.destination_addr, 64) +
-    7 +
-    tlvsSize(c, p)
-  );
-}
-
-export function writeDataSm(w: Writer, p: DataSm): void {
-  w.cstring(p.service_type);
-  w.u8(p.source_addr_ton);
-  w.u8(p.source_addr_npi);
-  w.cstring(p.source_addr);
-  w.u8(p.dest_addr_ton);
-  w.u8(p.dest_addr_npi);
-  w.cstring(p.destination_addr);
-  w.u8(p.esm_class);
-  w.u8(p.registered_delivery);
-  w.u8(p.data_coding);
-  writeTlvs(w, p);
-}
-
-export function readDataSm(c: Cursor, p: DataSm): void {
-  p.service_type = c.cstring('service_type');
-  p.source_addr_ton = c.u8('source_addr_ton');
-  p.source_addr_npi = c.u8('source_addr_npi');
-  p.source_addr = c.cstring('source_addr');
-  p.dest_addr_ton = c.u8('dest_addr_ton');
-  p.dest_addr_npi = c.u8('dest_addr_npi');
-  p.destination_addr = c.cstring('destination_addr');
-  p.esm_class = c.u8('esm_class');
-  p.registered_delivery = c.u8('registered_delivery');
-  p.data_coding = c.u8('data_coding');
-  readTlvs(c, p);
-}
+export const DATA_SM_LAYOUT: Layout = layoutOf<DataSm>(
+  [
+    cstring('service_type', 5),
+    octet('source_addr_ton'),
+    octet('source_addr_npi'),
+    cstring('source_addr', 64),
+    octet('dest_addr_ton'),
+    octet('dest_addr_npi'),
+    cstring('destination_addr', 64),
+    octet('esm_class'),
+    octet('registered_delivery'),
+    octet('data_coding'),
+  ],
+  { tlvs: true, check: sarCheck },
+);
 
 export function messageIdSize(p: SubmitSmResp | DeliverSmResp | DataSmResp): number {
   const n = cstringSize(p.command, 'message_id', p.message_id, 64);
