@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { DataSm, DeliverSm, DeliverSmResp, SubmitFields, SubmitSmResp } from './pdu/message.js';
+import type { DataSm, DeliverSm, SubmitFields, SubmitSmResp } from './pdu/message.js';
 import type { Answer, Pdu } from './pdu/pdu.js';
 import type { Logger } from '../log.js';
 import { Backoff } from '../backoff.js';
@@ -213,22 +213,13 @@ export class ClientSession extends EventEmitter {
     if (this._state === 'idle') {
       return Promise.reject(new SmppUnsentError('SMPP session not started'));
     }
-    return new Promise<SubmitSmResp>((resolve, reject) => {
-      this.queue.push({
-        command: 'submit_sm',
-        fields,
-        // the link resolves a submit_sm only with a submit_sm_resp
-        resolve: resolve as (pdu: SubmitSmResp | DeliverSmResp) => void,
-        reject,
-        queuedAt: performance.now(),
-        sentAt: 0,
-      });
-      // Submits made in one turn of the event loop go out together, in one socket write.
-      if (this._state === 'bound' && !this.pumpQueued) {
-        this.pumpQueued = true;
-        queueMicrotask(this.pump);
-      }
-    });
+    const response = this.queue.enqueue('submit_sm', fields);
+    // Submits made in one turn of the event loop go out together, in one socket write.
+    if (this._state === 'bound' && !this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(this.pump);
+    }
+    return response;
   }
 
   stop(): Promise<void> {

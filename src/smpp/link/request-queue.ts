@@ -1,3 +1,4 @@
+import type { DeliverSmResp, MessageFields, SubmitSmResp } from '../pdu/message.js';
 import type { Limiter } from '../rate-limiter.js';
 import type { LinkRequest, Pacer, SmppLink } from './link.js';
 
@@ -26,8 +27,17 @@ export class RequestQueue implements Pacer {
     return this.items.length - this.head;
   }
 
-  push(req: LinkRequest): void {
-    this.items.push(req);
+  /**
+   * Queues `command` with `fields`; the promise settles with its response (the link resolves a
+   * submit_sm only with a submit_sm_resp and a deliver_sm only with a deliver_sm_resp) or its
+   * failure. The caller pumps.
+   */
+  enqueue(command: 'submit_sm', fields: MessageFields): Promise<SubmitSmResp>;
+  enqueue(command: 'deliver_sm', fields: MessageFields): Promise<DeliverSmResp>;
+  enqueue(command: LinkRequest['command'], fields: MessageFields): Promise<SubmitSmResp | DeliverSmResp> {
+    return new Promise((resolve, reject) => {
+      this.items.push({ command, fields, resolve, reject, queuedAt: performance.now(), sentAt: 0 });
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { DeliverFields, DeliverSmResp, SubmitSmResp } from '../pdu/message.js';
+import type { DeliverFields, DeliverSmResp } from '../pdu/message.js';
 import { SmppTimeoutError, SmppUnsentError } from '../errors.js';
 import type { SmppLink } from '../link/link.js';
 import { RequestQueue } from '../link/request-queue.js';
@@ -67,18 +67,9 @@ export class DeliverScheduler {
     if (!this.hasReceiver()) {
       return Promise.reject(new SmppUnsentError(`no receiver or transceiver session bound for ${this.key}`));
     }
-    return new Promise<DeliverSmResp>((resolve, reject) => {
-      this.queue.push({
-        command: 'deliver_sm',
-        fields,
-        // the link resolves a deliver_sm only with a deliver_sm_resp
-        resolve: resolve as (pdu: SubmitSmResp | DeliverSmResp) => void,
-        reject,
-        queuedAt: performance.now(),
-        sentAt: 0,
-      });
-      this.pump();
-    });
+    const response = this.queue.enqueue('deliver_sm', fields);
+    this.pump();
+    return response;
   }
 
   pump(): void {
