@@ -357,9 +357,4 @@ export class Reconciler {
     m.lastWriteAt = this.now().getTime();
     return {};
   }
-
-  /** Keys this reconciler remembers, for tests and debugging. */
-  remembered(): string[] {
-    return [...this.memory.keys()];
-  }
 }

@@ -64,8 +64,6 @@ export class MtPump {
   private backlog = false;
   private stopped = true;
   private idleWaiters: (() => void)[] = [];
-  /** Messages this pump skipped because another bind (or an earlier report) held them. */
-  skippedInFlight = 0;
 
   constructor(opts: MtPumpOptions) {
     this.o = opts;
@@ -157,10 +155,7 @@ export class MtPump {
       // The core client already filters on dest_smsc; checked again because sending another
       // SMSc's message would be the worst mistake this loop can make.
       if (m.dest_smsc !== o.smscName) continue;
-      if (o.inFlightIds.taken(m.id, token)) {
-        this.skippedInFlight++;
-        continue;
-      }
+      if (o.inFlightIds.taken(m.id, token)) continue;
       fresh++;
       if (took >= free) continue;
       took++;

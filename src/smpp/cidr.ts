@@ -86,9 +86,6 @@ export class CidrAllowlist {
   constructor(entries: readonly string[]) {
     this.nets = entries.map(parseEntry);
   }
-  get empty(): boolean {
-    return this.nets.length === 0;
-  }
   allows(ip: string): boolean {
     if (this.nets.length === 0) return true;
     const bits = addressBits(ip);

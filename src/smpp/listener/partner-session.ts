@@ -81,10 +81,6 @@ export class PartnerSession implements LinkHooks, BoundSession {
     return this._info as ServerSessionInfo;
   }
 
-  get bound(): ServerSessionInfo | null {
-    return this._info;
-  }
-
   get receives(): boolean {
     return this._info !== null && (this.bindType === 'receiver' || this.bindType === 'transceiver');
   }

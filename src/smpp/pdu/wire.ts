@@ -88,11 +88,6 @@ export class Writer {
     this.b[this.at++] = v;
   }
 
-  u16(v: number): void {
-    this.b.writeUInt16BE(v, this.at);
-    this.at += 2;
-  }
-
   /**
    * Writes `v` and its NUL, one octet per character: a NUL or a character above U+00FF (which
    * would end the string early or lose its value) is an SmppEncodeError. For the short strings of
