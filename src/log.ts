@@ -6,7 +6,7 @@ export type { Logger };
  * Paths whose values never reach a log line. Secrets travel through config objects, SMPP bind
  * PDUs and HTTP headers, so each of those shapes is covered.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'password',
   '*.password',
   '*.*.password',
@@ -55,7 +55,7 @@ function scrub(value: unknown, seen: Set<object>, depth: number): unknown {
  * scrubbed: logs pass `{ err }` so the stack and cause survive, and nothing in an error — a
  * connection URL with its password in a message, a command's arguments — reaches the log.
  */
-export function serializeError(err: unknown): unknown {
+function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return typeof err === 'string' ? redactUrlCredentials(err) : err;
   return scrub({ ...pino.stdSerializers.err(err) }, new Set(), 0);
 }

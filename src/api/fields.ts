@@ -81,10 +81,10 @@ export function duration(min: string, max: string, description: string): z.ZodSt
   );
 }
 
-export const DURATION_MESSAGE = 'must be a duration with a unit, e.g. "500ms", "30s", "1m"';
+const DURATION_MESSAGE = 'must be a duration with a unit, e.g. "500ms", "30s", "1m"';
 
 export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 
 export function secretName(description: string): z.ZodString {
   return field(
@@ -158,10 +158,10 @@ export const suspendSchema = field(
   'true unbinds and keeps the bind down (the web UI\'s "Disconnect"); false (re)binds.',
 );
 
-export const charsetSchema = z.enum(['gsm7', 'latin1', 'ucs2', '8bit'], {
+const charsetSchema = z.enum(['gsm7', 'latin1', 'ucs2', '8bit'], {
   error: 'must be one of gsm7, latin1, ucs2, 8bit',
 });
-export const longMessageModeSchema = z.enum(['udh8', 'udh16', 'sar', 'payload'], {
+const longMessageModeSchema = z.enum(['udh8', 'udh16', 'sar', 'payload'], {
   error: 'must be one of udh8, udh16, sar, payload',
 });
 

@@ -49,7 +49,7 @@ export const BIND_NAME_MAX_LENGTH = 63;
 export const BIND_NAME_MESSAGE = `must be at most ${BIND_NAME_MAX_LENGTH} characters`;
 
 /** metadata of a manifest: unknown fields (managedFields, ...) are dropped, as standalone mode ignores them. */
-export const objectMetaSchema = z.object({
+const objectMetaSchema = z.object({
   name: z
     .string('is required')
     .min(1, 'is required')

@@ -9,7 +9,7 @@ export const PHASES = ['Pending', 'Connecting', 'Bound', 'Reconnecting', 'Suspen
 export const phaseSchema = z.enum(PHASES);
 export type Phase = z.infer<typeof phaseSchema>;
 
-export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 const time = (description: string) => field(z.string(), description, [], { format: 'date-time' });
 const generation = (description: string) => field(z.int().min(0), description, [], { format: 'int64' });

@@ -2,7 +2,7 @@
 import { CodecError } from './errors.js';
 
 /** Index of the first character above U+00FF, or -1. */
-export function firstNonLatin1(text: string): number {
+function firstNonLatin1(text: string): number {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return i;
   return -1;
 }

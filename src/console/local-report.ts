@@ -69,11 +69,11 @@ export async function readCounters(metrics: CounterMetrics): Promise<Map<string,
   return out;
 }
 
-export function modeOf(kind: BindView['kind']): BindMode {
+function modeOf(kind: BindView['kind']): BindMode {
   return kind === 'SmppClientBind' ? 'client' : 'server';
 }
 
-export function sessionRows(pod: string, v: BindView): SessionRow[] | undefined {
+function sessionRows(pod: string, v: BindView): SessionRow[] | undefined {
   if (v.kind !== 'SmppServerBind') return undefined;
   return (v.status.sessions ?? []).map((s) => ({
     pod,

@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The files the page is made of, by URL path. Anything else is a 404: no directory walking. */
-export const WEB_FILES: Record<string, string> = {
+const WEB_FILES: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/console.css': 'console.css',

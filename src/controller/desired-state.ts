@@ -39,7 +39,7 @@ export type Resolution<T> =
   | { ok: false; error: ResolutionError };
 
 /** Secret objects from the API carry base64 `data`; src/api's resolver wants decoded bytes. */
-export function secretData(secret: V1Secret | undefined): SecretData | undefined {
+function secretData(secret: V1Secret | undefined): SecretData | undefined {
   if (!secret) return undefined;
   const out: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64');

@@ -196,7 +196,7 @@ export function serverStatus(input: ServerStatusInput): ServerBindStatusShape {
 }
 
 /** "IP:port" as kubectl users read it; IPv6 in brackets. */
-export function hostPort(address: string, port: number | undefined): string {
+function hostPort(address: string, port: number | undefined): string {
   if (port === undefined) return address;
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -32,7 +32,7 @@ export interface ExchangeResult {
   text: string;
 }
 
-export function createPool(s: PoolSettings): Pool {
+function createPool(s: PoolSettings): Pool {
   return new Pool(s.origin, {
     connections: s.connections,
     pipelining: 1,

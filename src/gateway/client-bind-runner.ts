@@ -36,9 +36,9 @@ import type { Reporter } from './reporter.js';
 import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedClientBind } from './types.js';
 
 /** deliver_sm_resp when the core cannot take an MO now: the SMSC keeps it and retries. */
-export const MO_TEMPORARY_ERROR = Status.ESME_RX_T_APPN;
+const MO_TEMPORARY_ERROR = Status.ESME_RX_T_APPN;
 /** deliver_sm_resp for an MO that can never be accepted (undecodable, rejected by the core). */
-export const MO_PERMANENT_ERROR = 0x65; // ESME_RX_P_APPN
+const MO_PERMANENT_ERROR = 0x65; // ESME_RX_P_APPN
 
 /** In-session retries of long-message parts refused for a passing reason, and the pause before the first. */
 const PART_RETRIES = 2;

@@ -32,9 +32,9 @@ import type { Reporter } from './reporter.js';
 import { sameStatus, type BindRuntimeStatus, type InFlightIds, type ResolvedServerBind } from './types.js';
 
 /** submit_sm_resp while the core is unreachable: "queue full", which partners retry. */
-export const SUBMIT_TEMPORARY_ERROR = Status.ESME_RMSGQFUL;
+const SUBMIT_TEMPORARY_ERROR = Status.ESME_RMSGQFUL;
 /** submit_sm_resp for a message the core refuses or we cannot decode. */
-export const SUBMIT_PERMANENT_ERROR = 0x45; // ESME_RSUBMITFAIL
+const SUBMIT_PERMANENT_ERROR = 0x45; // ESME_RSUBMITFAIL
 
 /** Session ends that are nobody's error: not worth a lastError in the status. */
 /** Closes that are not a fault of the partner's session: they leave lastError alone. */
@@ -66,7 +66,7 @@ export interface ServerBindRunnerDeps {
   onStatus: (s: BindRuntimeStatus) => void;
 }
 
-export function serverBindKey(b: { namespace: string; name: string }): string {
+function serverBindKey(b: { namespace: string; name: string }): string {
   return `${b.namespace}/${b.name}`;
 }
 

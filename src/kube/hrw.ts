@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 /** The weight of `member` for `key`: the first 64 bits of sha256(member NUL key). */
-export function hrwScore(key: string, member: string): bigint {
+function hrwScore(key: string, member: string): bigint {
   return createHash('sha256').update(member).update('\0').update(key).digest().readBigUInt64BE(0);
 }
 

@@ -44,7 +44,7 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
 }
 
 /** The default transform: an object without its managedFields. */
-export function dropManagedFields<T extends KubernetesObject>(obj: T): T {
+function dropManagedFields<T extends KubernetesObject>(obj: T): T {
   if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
   return obj;
 }

@@ -23,7 +23,7 @@ import { V1MicroTime, type KubeConfig, type V1Lease, type V1LeaseSpec } from '@k
 import type { Logger } from '../log.js';
 import { collectionPath, httpStatusOf, objectPath, requestJson } from './http.js';
 
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'smpp-operator' } as const;
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'smpp-operator' } as const;
 
 export function leaseTimeString(t: Date | string | undefined): string {
   if (t === undefined) return '';

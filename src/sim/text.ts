@@ -20,7 +20,7 @@ const GSM_EXTENSION: Record<string, number> = {
 export class SimTextError extends Error {}
 
 /** GSM 03.38 default alphabet, one septet per octet (unpacked), as SMPP carries it. */
-export function encodeGsm7(text: string): Buffer {
+function encodeGsm7(text: string): Buffer {
   const out: number[] = [];
   for (const ch of text) {
     const basic = GSM_BASIC.indexOf(ch);
@@ -36,7 +36,7 @@ export function encodeGsm7(text: string): Buffer {
   return Buffer.from(out);
 }
 
-export function encodeUcs2(text: string): Buffer {
+function encodeUcs2(text: string): Buffer {
   return Buffer.from(text, 'utf16le').swap16();
 }
 
@@ -117,7 +117,7 @@ export const MESSAGE_STATE: Record<ReceiptStat, number> = {
 };
 
 /** YYMMDDhhmm in UTC, the date form of SMPP 3.4 Appendix B receipts. */
-export function receiptDate(d: Date): string {
+function receiptDate(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return (
     p(d.getUTCFullYear() % 100) +

@@ -19,8 +19,6 @@ export interface CheckOptions {
   addresses: boolean;
 }
 
-export { CommandId };
-
 const HEADER = 16;
 // cstring() results below 0: the field has no NUL within its maximum, or the PDU ends first.
 const TOO_LONG = -1;
