@@ -133,7 +133,7 @@ export class ClientSession extends EventEmitter {
       // We are the ESME: after the SMSC's unbind we answer and close at once.
       unbindLingerMs: 0,
       unbindWaitMs: Math.min(responseTimeoutMs, UNBIND_WAIT_MS),
-      checkAddresses: false,
+      strictRequests: false,
       label: 'SMPP session',
     };
     const limiterOpts: { throttlePauseMs?: number; maxThrottlePauseMs?: number } = {};

@@ -30,7 +30,7 @@ export class PduReader {
   private readonly sink: PduSink;
   private readonly check: CheckOptions;
 
-  constructor(sink: PduSink, check: CheckOptions = { addresses: false }) {
+  constructor(sink: PduSink, check: CheckOptions = { strict: false }) {
     this.sink = sink;
     this.check = check;
   }

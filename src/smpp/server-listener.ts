@@ -79,7 +79,7 @@ export class SmppListener extends EventEmitter {
       enquireTimeoutMs: peerTimeoutMs,
       unbindLingerMs: opts.unbindLingerMs ?? 1000,
       unbindWaitMs: UNBIND_WAIT_MS,
-      checkAddresses: true,
+      strictRequests: true,
       label: 'partner session',
     };
     this.queueTimeoutMs = opts.deliverQueueTimeoutMs ?? peerTimeoutMs;

@@ -64,8 +64,8 @@ export interface LinkOptions {
   unbindLingerMs: number;
   /** After our unbind, how long we wait for unbind_resp before closing anyway. */
   unbindWaitMs: number;
-  /** Validate addresses in requests from the peer (see pdu/check.ts). */
-  checkAddresses: boolean;
+  /** Check the peer's requests by the book: addresses and repeated TLVs (see pdu/check.ts). */
+  strictRequests: boolean;
   /** Names the link in error messages, e.g. "SMPP session", "partner session". */
   label: string;
 }
@@ -154,7 +154,7 @@ export class SmppLink {
         onRefused: (r) => this.onRefused(r),
         onDecodeError: (err, nack) => this.onDecodeError(err, nack),
       },
-      { addresses: opts.checkAddresses },
+      { strict: opts.strictRequests },
     );
     const reader = this.reader;
     socket.on('data', (chunk: Buffer) => reader.push(chunk));

@@ -15,8 +15,13 @@ export interface Refusal {
 }
 
 export interface CheckOptions {
-  /** Refuse addresses whose characters do not fit their TON/NPI (the listener: partners' submits). */
-  addresses: boolean;
+  /**
+   * By the book (the listener: partners' requests): addresses whose characters do not fit their
+   * TON/NPI and TLVs repeated where SMPP 3.4 forbids it are refused. Off for a carrier's requests
+   * (deliver_sm receipts): refusing one would have the carrier resend a receipt it will never
+   * write differently, so the decoder keeps the first value of a repeated TLV instead.
+   */
+  strict: boolean;
 }
 
 const HEADER = 16;
@@ -126,7 +131,7 @@ class Scan {
   }
 
   /** The TLV stream from here to the end of the PDU. */
-  tlvs(): boolean {
+  tlvs(strict: boolean): boolean {
     const b = this.b;
     const end = b.length;
     let sar = 0;
@@ -157,7 +162,7 @@ class Scan {
         };
         return false;
       }
-      if (spec !== undefined && !spec.repeatable) {
+      if (strict && spec !== undefined && !spec.repeatable) {
         if (seen === null) seen = [tag];
         else if (seen.includes(tag)) {
           // SMPP 3.4 has no status of its own for this; the one for "an error in the optional
@@ -204,20 +209,20 @@ function checkShortMessage(s: Scan, strict: boolean): boolean {
     return false;
   }
   s.at += smLength;
-  return s.tlvs();
+  return s.tlvs(strict);
 }
 
 // SMPP 3.4 caps system_id at 15 and password at 8 characters, but operators configure longer
 // ones and peers send them; authentication decides, so bind strings only need their terminator.
 const BIND_STRING_MAX = 0xffff;
 
-function checkBind(s: Scan): boolean {
+function checkBind(s: Scan, strict: boolean): boolean {
   if (s.cstring('system_id', BIND_STRING_MAX, Status.ESME_RINVSYSID) < 0) return false;
   if (s.cstring('password', BIND_STRING_MAX, Status.ESME_RINVPASWD) < 0) return false;
   if (s.cstring('system_type', BIND_STRING_MAX, Status.ESME_RINVSYSTYP) < 0) return false;
   if (!s.octets(3, 'interface_version, addr_ton, addr_npi')) return false;
   if (s.cstring('address_range', BIND_STRING_MAX, Status.ESME_RBINDFAIL) < 0) return false;
-  return s.tlvs();
+  return s.tlvs(strict);
 }
 
 function checkDataSm(s: Scan, strict: boolean): boolean {
@@ -225,13 +230,13 @@ function checkDataSm(s: Scan, strict: boolean): boolean {
   if (!s.address('source_addr', 65, Status.ESME_RINVSRCADR, false, strict)) return false;
   if (!s.address('destination_addr', 65, Status.ESME_RINVDSTADR, true, strict)) return false;
   if (!s.octets(3, 'esm_class, registered_delivery, data_coding')) return false;
-  return s.tlvs();
+  return s.tlvs(strict);
 }
 
 function checkQuerySm(s: Scan, strict: boolean): boolean {
   if (s.cstring('message_id', 65, Status.ESME_RINVMSGID) < 0) return false;
   if (!s.address('source_addr', 21, Status.ESME_RINVSRCADR, false, strict)) return false;
-  return s.tlvs();
+  return s.tlvs(strict);
 }
 
 /**
@@ -244,18 +249,18 @@ export function checkRequest(b: Buffer, opts: CheckOptions): Refusal | null {
   switch (b.readUInt32BE(4)) {
     case CommandId.submit_sm:
     case CommandId.deliver_sm:
-      ok = checkShortMessage(s, opts.addresses);
+      ok = checkShortMessage(s, opts.strict);
       break;
     case CommandId.bind_receiver:
     case CommandId.bind_transmitter:
     case CommandId.bind_transceiver:
-      ok = checkBind(s);
+      ok = checkBind(s, opts.strict);
       break;
     case CommandId.data_sm:
-      ok = checkDataSm(s, opts.addresses);
+      ok = checkDataSm(s, opts.strict);
       break;
     case CommandId.query_sm:
-      ok = checkQuerySm(s, opts.addresses);
+      ok = checkQuerySm(s, opts.strict);
       break;
     default:
       return null;

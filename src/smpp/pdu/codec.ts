@@ -73,7 +73,7 @@ type Draft = Record<string, unknown> & { command: string; command_status: number
  * that answers it. Requests are checked first (pdu/check.ts), so their readers meet only
  * well-formed bodies; responses are read leniently.
  */
-export function decodePdu(b: Buffer, check: CheckOptions = { addresses: false }): Decoded {
+export function decodePdu(b: Buffer, check: CheckOptions = { strict: false }): Decoded {
   if (b.length < HEADER || b.readUInt32BE(0) !== b.length) {
     return new PduRefusal(
       b.length >= HEADER ? b.readUInt32BE(4) : 0,

@@ -38,7 +38,7 @@ function reader(t: Tally): PduReader {
       t.fatal++;
     },
   };
-  return new PduReader(sink, { addresses: true });
+  return new PduReader(sink, { strict: true });
 }
 
 /**

@@ -35,7 +35,7 @@ const base: LinkOptions = {
   enquireTimeoutMs: 2000,
   unbindLingerMs: 0,
   unbindWaitMs: 5000,
-  checkAddresses: false,
+  strictRequests: false,
   label: 'test link',
 };
 

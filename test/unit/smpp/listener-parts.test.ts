@@ -109,7 +109,7 @@ const linkOpts: LinkOptions = {
   enquireTimeoutMs: 5000,
   unbindLingerMs: 0,
   unbindWaitMs: 1000,
-  checkAddresses: true,
+  strictRequests: true,
   label: 'partner session',
 };
 

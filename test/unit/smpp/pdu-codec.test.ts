@@ -286,7 +286,7 @@ describe('typed PDUs against the smpp package', () => {
         b.writeUInt32BE(status, 8);
         b.writeUInt32BE(sequence, 12);
         b.set(body, 16);
-        const d = decodePdu(b, { addresses: true });
+        const d = decodePdu(b, { strict: true });
         if (d instanceof PduRefusal) {
           expect(d.sequence).toBe(sequence);
           if ((id & 0x80000000) === 0) expect(d.response?.readUInt32BE(12)).toBe(sequence);
@@ -483,18 +483,25 @@ describe('repeated TLVs (SMPP 3.4: only callback_num and its companions repeat)'
   const submit = (): Buffer =>
     new smpp.PDU('submit_sm', { sequence_number: 11, source_addr: '1', destination_addr: '2' }).toBuffer();
 
-  it('a request repeating a TLV that may not repeat is refused ESME_RINVOPTPARSTREAM', () => {
+  it('a partner request repeating a TLV that may not repeat is refused ESME_RINVOPTPARSTREAM', () => {
     const twice = withTlv(withTlv(submit(), 0x0204, Buffer.from([0, 1])), 0x0204, Buffer.from([0, 2]));
-    const r = decodePdu(twice) as PduRefusal;
+    const r = decodePdu(twice, { strict: true }) as PduRefusal;
     expect(r).toBeInstanceOf(PduRefusal);
     expect(r.status).toBe(Status.ESME_RINVOPTPARSTREAM);
     expect(r.reason).toBe('TLV user_message_reference appears more than once');
     expect(r.response?.readUInt32BE(4)).toBe(0x80000004);
     expect(r.response?.readUInt32BE(12)).toBe(11);
     // once is fine
-    const once = decodePdu(withTlv(submit(), 0x0204, Buffer.from([0, 1])));
+    const once = decodePdu(withTlv(submit(), 0x0204, Buffer.from([0, 1])), { strict: true });
     expect(once).not.toBeInstanceOf(PduRefusal);
     expect((once as { user_message_reference?: number }).user_message_reference).toBe(1);
+  });
+
+  it("a carrier's request repeating a TLV is taken with the first value (a refused receipt would come back)", () => {
+    const twice = withTlv(withTlv(submit(), 0x0204, Buffer.from([0, 1])), 0x0204, Buffer.from([0, 2]));
+    const p = decodePdu(twice, { strict: false }) as { user_message_reference?: number };
+    expect(p).not.toBeInstanceOf(PduRefusal);
+    expect(p.user_message_reference).toBe(1);
   });
 
   it('callback_num may repeat: the first is the typed field, the others stay in other_tlvs', () => {
