@@ -22,5 +22,9 @@ COPY --from=build /app/dist ./dist
 COPY src/console/web ./src/console/web
 USER 65532:65532
 EXPOSE 2775 4000 8087
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# V8 sizes its young generation from the machine's memory: on a large node it grew to 128 MiB
+# under the garbage of 1,000 binds' polls (about 110 KiB of RSS per bind). 8 MiB semi-spaces keep
+# it at 16 MiB: 55-58 KiB per bind at 1,000 idle binds, for about 10% more CPU (test/bench/README.md).
+# test/bench/lib/operator-procs.ts runs the benchmark's pods with these same flags.
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli.js"]
 CMD ["run"]

@@ -4,7 +4,7 @@
 // each pod's /metrics and /proc figures, the simulator's bind registry and the API server's
 // request counters.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ControlPlaneInfo } from '../../kube/control-plane.js';
@@ -18,6 +18,19 @@ const CLI = resolve(ROOT, 'dist/cli.js');
 export function cliPath(): string {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run -s build\` first`);
   return CLI;
+}
+
+/**
+ * The Node flags the image runs the operator with (the Dockerfile's ENTRYPOINT between `node` and
+ * the script), so a benchmark pod's heap is sized as a real pod's. BENCH_POD_NODE_FLAGS replaces
+ * them (space-separated; empty for none).
+ */
+export function imageNodeFlags(): string[] {
+  const override = process.env.BENCH_POD_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter((f) => f.length > 0);
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const argv = m ? (JSON.parse(m[1] as string) as string[]) : [];
+  return argv.slice(1, -1).filter((a) => a.startsWith('--'));
 }
 
 export interface SimProcess {
@@ -122,7 +135,14 @@ export async function startPod(o: PodOptions): Promise<PodProcess> {
   // when each shard was taken, each session bound), to see where a row's time goes.
   const dir = process.env.BENCH_POD_LOG_DIR;
   const logFile = dir ? join(dir, `${o.name}-${process.pid}.log`) : undefined;
-  const proc = spawnManaged(o.name, process.execPath, [cliPath(), 'run'], ROOT, env, logFile);
+  const proc = spawnManaged(
+    o.name,
+    process.execPath,
+    [...imageNodeFlags(), cliPath(), 'run'],
+    ROOT,
+    env,
+    logFile,
+  );
   await waitForPort(metricsPort, 60_000, proc);
   const base = `http://127.0.0.1:${metricsPort}`;
   return {
