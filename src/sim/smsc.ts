@@ -130,6 +130,8 @@ export interface SimStats {
   receiptsSent: number;
   receiptsAcked: number;
   receiptsRejected: number;
+  /** Receipts whose deliver_sm had no response when its session closed: queued to send again. */
+  receiptsRequeued: number;
   receiptsPending: number;
   moSent: number;
   moAcked: number;
@@ -176,6 +178,8 @@ interface LiveSession {
   lastFrame?: () => Buffer | undefined;
   corked: boolean;
   enquireTimer?: NodeJS.Timeout;
+  /** Receipts sent on this session that have no deliver_sm_resp yet. */
+  unanswered: Set<PendingReceipt>;
 }
 
 interface PendingReceipt {
@@ -201,6 +205,7 @@ function zeroStats(): SimStats {
     receiptsSent: 0,
     receiptsAcked: 0,
     receiptsRejected: 0,
+    receiptsRequeued: 0,
     receiptsPending: 0,
     moSent: 0,
     moAcked: 0,
@@ -336,6 +341,7 @@ export class SmscSim extends EventEmitter {
       peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
       since: new Date(),
       corked: false,
+      unanswered: new Set(),
     };
     this.counters.connections++;
     this.counters.activeSessions++;
@@ -383,6 +389,14 @@ export class SmscSim extends EventEmitter {
       this.counters.boundSessions--;
       this.registry.released(s.systemId, s.bindType);
       this.recordBind(s, 'closed');
+    }
+    // As an SMSC does: a receipt the ESME never answered is not delivered; it goes again on the
+    // next receiver session of the system_id (at once if one is bound).
+    if (s.unanswered.size > 0) {
+      const again = [...s.unanswered];
+      s.unanswered.clear();
+      this.counters.receiptsRequeued += again.length;
+      for (const p of again) this.sendReceipt({ ...p, record: { ...p.record, respStatus: null } });
     }
     this.log.debug({ session: s.id, systemId: s.systemId }, 'connection closed');
   }
@@ -783,7 +797,9 @@ export class SmscSim extends EventEmitter {
     p.record.at = new Date().toISOString();
     const entry = this.deliveriesHistory.push(p.record);
     this.counters.receiptsSent++;
+    s.unanswered.add(p);
     s.session.deliver_sm(p.fields, (resp: PDU) => {
+      s.unanswered.delete(p);
       entry.respStatus = resp.command_status;
       entry.respAt = new Date().toISOString();
       if (resp.command_status === 0) this.counters.receiptsAcked++;

@@ -9,8 +9,8 @@ export interface RawClient {
   delivered: PDU[];
   errors: Error[];
   closed: Promise<void>;
-  /** command_status the client answers deliver_sm with (default 0). */
-  deliverStatus: number;
+  /** command_status the client answers deliver_sm with (default 0); null: no answer at all. */
+  deliverStatus: number | null;
   bind(type: 'transmitter' | 'receiver' | 'transceiver', systemId: string, password: string): Promise<PDU>;
   request(command: string, fields?: PduOptions): Promise<PDU>;
   submit(fields: PduOptions): Promise<PDU>;
@@ -30,7 +30,7 @@ export async function connectRaw(port: number): Promise<RawClient> {
     delivered,
     errors,
     closed,
-    deliverStatus: 0,
+    deliverStatus: 0 as number | null,
     bind: (type, systemId, password) =>
       client.request(`bind_${type}`, { system_id: systemId, password, system_type: '' }),
     request: (command, fields = {}) =>
@@ -65,7 +65,7 @@ export async function connectRaw(port: number): Promise<RawClient> {
   };
   session.on('deliver_sm', (pdu: PDU) => {
     delivered.push(pdu);
-    session.send(pdu.response({ command_status: client.deliverStatus }));
+    if (client.deliverStatus !== null) session.send(pdu.response({ command_status: client.deliverStatus }));
     for (const w of waiters.splice(0)) w();
   });
   session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));

@@ -228,6 +228,22 @@ describe('smsc-sim submit_sm and receipts', () => {
     expect(second?.message_state).toBe(3);
   });
 
+  it('sends a receipt again on the next session when its deliver_sm was never answered', async () => {
+    await start({ receipt: { delayMs: 0 } });
+    const a = await bound();
+    a.deliverStatus = null; // takes the receipt and dies without a deliver_sm_resp
+    const resp = await a.submit({ registered_delivery: 1 });
+    await a.waitForDeliver(1);
+    a.close();
+    await a.closed;
+    await eventually(() => (sim.state.stats().receiptsPending === 1 ? true : undefined));
+    const b = await bound();
+    const [dlr] = await b.waitForDeliver(1);
+    expect(dlr?.receipted_message_id).toBe(resp.message_id);
+    await eventually(() => (sim.state.stats().receiptsAcked === 1 ? true : undefined));
+    expect(sim.state.stats()).toMatchObject({ receiptsSent: 2, receiptsRequeued: 1, receiptsPending: 0 });
+  });
+
   it('holds receipts for a transmitter-only peer until a receiver of the same system_id binds', async () => {
     await start({ receipt: { delayMs: 0 } });
     const tx = await bound('transmitter');
