@@ -434,6 +434,11 @@ start_holder() {
     fi
     in_ns mount -t tmpfs -o mode=0755 smpp-cluster "$d"
   done
+  # containerd's content store and unpacked snapshots (~2 GB with the images) in memory: the
+  # import is faster, and they go with the namespace at `down` instead of a long rm -rf of some
+  # hundred thousand files (36 s here).
+  mkdir -p "$STATE/containerd/root"
+  in_ns mount -t tmpfs -o mode=0711,size=8g smpp-cluster "$STATE/containerd/root"
 }
 
 make_cgroups() {
@@ -655,19 +660,26 @@ node_ready() {
 
 pid_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
 
-stop_pid() { # name
-  local f="$STATE/pids/$1" pid i
-  [[ -f "$f" ]] || return 0
-  pid="$(cat "$f")"
-  if pid_alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      pid_alive "$pid" || break
-      sleep 0.1
-    done
-    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+# SIGTERM to each named component at once, SIGKILL to any still there 10 s later.
+stop_pid() { # name...
+  local n f pid pids=() i left
+  for n in "$@"; do
+    f="$STATE/pids/$n"
+    [[ -f "$f" ]] || continue
+    pid="$(cat "$f")"
+    if pid_alive "$pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$f"
+  done
+  for ((i = 0; i < 100; i++)); do
+    left=0
+    for pid in "${pids[@]}"; do pid_alive "$pid" && left=1; done
+    ((left)) || return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 # Every pid in the cluster's cgroups (the pods' containers), killed until none is left.
@@ -689,17 +701,16 @@ kill_cgroups() {
 
 # Any process left in the cluster's mount namespace (containerd shims, a stray exec).
 kill_ns_members() {
-  local ns="$1" p i left
+  local ns="$1" pat i pids
   [[ -n "$ns" ]] || return 0
+  # One find over /proc (not a readlink per process): the link's target, brackets escaped.
+  pat="${ns//[/\\[}"
+  pat="${pat//]/\\]}"
   for ((i = 0; i < 50; i++)); do
-    left=0
-    for p in /proc/[0-9]*; do
-      [[ "$(readlink "$p/ns/mnt" 2>/dev/null)" == "$ns" ]] || continue
-      [[ "${p#/proc/}" == "$$" ]] && continue
-      kill -KILL "${p#/proc/}" 2>/dev/null || true
-      left=1
-    done
-    ((left)) || break
+    pids="$(find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "$pat" 2>/dev/null | cut -d/ -f3 | grep -vx "$$" || true)"
+    [[ -z "$pids" ]] && break
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
     sleep 0.2
   done
 }
@@ -726,8 +737,8 @@ cmd_down() {
   stop_pid kubelet
   stop_pid prometheus
   kill_cgroups
-  local n
-  for n in kube-proxy containerd kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$n"; done
+  stop_pid kube-proxy containerd kube-scheduler kube-controller-manager kube-apiserver
+  stop_pid etcd
   kill_ns_members "$mntns"
   if [[ -f "$STATE/holder.pid" ]]; then
     kill -KILL "$(cat "$STATE/holder.pid")" 2>/dev/null || true
