@@ -1001,18 +1001,24 @@ spec:
       worstGap <= 20_000,
       `longest gap ${(worstGap / 1000).toFixed(1)}s`,
     );
-    const pods = kjson<{ items: { metadata: { annotations?: Record<string, string> } }[] }>(
-      '-n',
-      NS,
-      'get',
-      'pods',
-      '-l',
-      `app.kubernetes.io/instance=${RELEASE}`,
-    );
+    // helm --wait returns once the new pods are ready; an old one may still be draining (its
+    // grace period) and is gone when it has handed everything over.
+    type Pod = { metadata: { annotations?: Record<string, string> } };
+    const pods = await until('the old pods gone', 90, () => {
+      const items = kjson<{ items: Pod[] }>(
+        '-n',
+        NS,
+        'get',
+        'pods',
+        '-l',
+        `app.kubernetes.io/instance=${RELEASE}`,
+      ).items;
+      return items.length === 2 ? items : undefined;
+    });
     check(
       'every pod is of the new revision',
-      pods.items.every((p) => p.metadata.annotations?.['e2e/rollout'] === '2'),
-      `${pods.items.length} pods`,
+      pods.every((p) => p.metadata.annotations?.['e2e/rollout'] === '2'),
+      `${pods.length} pods`,
     );
     await allDelivered('across the upgrade');
     const sim = carrierBinds();
@@ -1166,7 +1172,7 @@ try {
   await main();
 } catch (err) {
   code = 1;
-  if (!(err as Error).message.startsWith('check failed')) failures++;
+  if (!(err as Error).message.includes('check failed')) failures++;
   console.error(`\ncluster e2e failed: ${(err as Error).message}`);
   diagnostics();
 } finally {
