@@ -683,15 +683,8 @@ async function main(): Promise<void> {
       run('kubectl', ['apply', '--server-side', '-f', '-'], readFileSync(join(crds, f), 'utf8'));
     }
     helm('install', RELEASE, CHART, '-n', NS, ...helmValues(), '--wait', '--timeout', '300s');
-    const pods = kjson<{ items: { status: { phase: string } }[] }>(
-      '-n',
-      NS,
-      'get',
-      'pods',
-      '-l',
-      `app.kubernetes.io/instance=${RELEASE}`,
-    );
-    check('2 gateway pods running', pods.items.filter((p) => p.status.phase === 'Running').length === 2);
+    const pods = releasePods<{ status: { phase: string } }>();
+    check('2 gateway pods running', pods.filter((p) => p.status.phase === 'Running').length === 2);
     const labels = kjson<{ metadata: { labels: Record<string, string> } }>('get', 'namespace', NS).metadata
       .labels;
     check(
@@ -1005,14 +998,7 @@ spec:
     // grace period) and is gone when it has handed everything over.
     type Pod = { metadata: { annotations?: Record<string, string> } };
     const pods = await until('the old pods gone', 90, () => {
-      const items = kjson<{ items: Pod[] }>(
-        '-n',
-        NS,
-        'get',
-        'pods',
-        '-l',
-        `app.kubernetes.io/instance=${RELEASE}`,
-      ).items;
+      const items = releasePods<Pod>();
       return items.length === 2 ? items : undefined;
     });
     check(
@@ -1059,20 +1045,7 @@ spec:
       check('no bind left', kubectl('get', 'smpp', '-A', '-o', 'name').trim() === '');
       helm('uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s');
       // helm's --wait covers the objects it deleted, not the pods their ReplicaSet still drains.
-      await until('the gateway pods gone', 120, () =>
-        kubectl(
-          '-n',
-          NS,
-          'get',
-          'pods',
-          '-l',
-          `app.kubernetes.io/instance=${RELEASE}`,
-          '-o',
-          'name',
-        ).trim() === ''
-          ? true
-          : undefined,
-      );
+      await until('the gateway pods gone', 120, () => (releasePods().length === 0 ? true : undefined));
       // The claim Leases outlive the pods (freed, not deleted, so a pod starting meanwhile could
       // take them over), and a member Lease stays when its pod could not delete it after helm
       // removed the Role: README's last uninstall step deletes them by label.
@@ -1129,10 +1102,15 @@ function podCounter(pod: string, name: string, bind: string): number {
   return sum;
 }
 
+/** The pods of the helm release (selected by its instance label). */
+function releasePods<T = Obj>(): T[] {
+  return kjson<{ items: T[] }>('-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/instance=${RELEASE}`).items;
+}
+
 function gatewayPods(): string[] {
   type Pod = { metadata: { name: string; deletionTimestamp?: string }; status: { phase?: string } };
-  return kjson<{ items: Pod[] }>('-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/instance=${RELEASE}`)
-    .items.filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running')
+  return releasePods<Pod>()
+    .filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running')
     .map((p) => p.metadata.name);
 }
 

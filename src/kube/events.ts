@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { Fifo } from '../fifo.js';
 import type { Logger } from '../log.js';
 import { collectionPath, httpStatusOf, objectPath, requestJson } from './http.js';
 
@@ -69,8 +70,7 @@ export class EventRecorder {
   private readonly concurrency: number;
   private readonly maxPending: number;
   private readonly maxHoldMs: number;
-  private pending: Pending[] = [];
-  private pendingHead = 0;
+  private readonly pending = new Fifo<Pending>();
   private active = 0;
   readonly stats = { created: 0, updated: 0, failed: 0, dropped: 0, maxInFlight: 0 };
 
@@ -89,7 +89,7 @@ export class EventRecorder {
 
   /** Events waiting to be written (not counting those in flight). */
   get depth(): number {
-    return this.pending.length - this.pendingHead;
+    return this.pending.size;
   }
 
   /** Records an event on `obj`; resolves when written (or failed and logged, or dropped). */
@@ -110,19 +110,11 @@ export class EventRecorder {
   }
 
   private pump(): void {
-    while (this.active < this.concurrency && this.pendingHead < this.pending.length) {
-      const job = this.pending[this.pendingHead] as Pending;
-      this.pending[this.pendingHead++] = undefined as unknown as Pending;
+    while (this.active < this.concurrency && this.pending.size > 0) {
+      const job = this.pending.shift() as Pending;
       this.active++;
       if (this.active > this.stats.maxInFlight) this.stats.maxInFlight = this.active;
       void this.run(job);
-    }
-    if (this.pendingHead === this.pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
     }
   }
 

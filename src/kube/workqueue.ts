@@ -4,12 +4,13 @@
  * workers at once (a key added while it is being processed runs again right after); failures
  * are retried with per-key exponential backoff; and a handler may ask to run again later.
  *
- * Sized for tens of thousands of keys (a resync queues every bind at once): the queue is consumed
- * from a moving head instead of Array.shift (which copies the array each time), and delayed keys
+ * Sized for tens of thousands of keys (a resync queues every bind at once): the queue is a Fifo
+ * (src/fifo.ts) instead of Array.shift (which copies the array each time), and delayed keys
  * wait in one min-heap under one timer instead of a timer each.
  */
 import { EventEmitter } from 'node:events';
 import { backoffDelay } from '../backoff.js';
+import { Fifo } from '../fifo.js';
 
 export interface WorkQueueOptions {
   /** parallel workers (distinct keys); default 1 */
@@ -33,8 +34,7 @@ export class WorkQueue extends EventEmitter {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   /** keys waiting to run, in order from `head`; `queuedSet` mirrors it for O(1) dedupe */
-  private queue: string[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<string>();
   private readonly queuedSet = new Set<string>();
   private readonly processing = new Set<string>();
   /** keys added while processing: run again when the current run ends */
@@ -151,7 +151,7 @@ export class WorkQueue extends EventEmitter {
 
   /** Queued now (not counting delayed keys or keys being processed). */
   get length(): number {
-    return this.queue.length - this.head;
+    return this.queue.size;
   }
 
   /** Keys waiting on a timer (delayed or backing off). */
@@ -177,8 +177,7 @@ export class WorkQueue extends EventEmitter {
     this.timer = undefined;
     this.delayed.clear();
     this.heap.clear();
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.queuedSet.clear();
     this.dirty.clear();
     await this.idle();
@@ -190,18 +189,11 @@ export class WorkQueue extends EventEmitter {
   }
 
   private pump(): void {
-    while (this.running && this.processing.size < this.concurrency && this.head < this.queue.length) {
-      const key = this.queue[this.head++] as string;
+    while (this.running && this.processing.size < this.concurrency && this.queue.size > 0) {
+      const key = this.queue.shift() as string;
       this.queuedSet.delete(key);
       this.processing.add(key);
       void this.process(key);
-    }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
     this.notifyIdle();
   }

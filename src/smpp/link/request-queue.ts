@@ -1,5 +1,6 @@
 import type { DeliverSmResp, MessageFields, SubmitSmResp } from '../pdu/message.js';
 import type { Limiter } from '../rate-limiter.js';
+import { Fifo } from '../../fifo.js';
 import type { LinkRequest, Pacer, SmppLink } from './link.js';
 
 /**
@@ -9,8 +10,7 @@ import type { LinkRequest, Pacer, SmppLink } from './link.js';
  */
 export class RequestQueue implements Pacer {
   limiter: Limiter;
-  private items: (LinkRequest | undefined)[] = [];
-  private head = 0;
+  private readonly items = new Fifo<LinkRequest>();
   private timer: NodeJS.Timeout | null = null;
   private readonly onTimer: () => void;
 
@@ -24,7 +24,7 @@ export class RequestQueue implements Pacer {
   }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.items.size;
   }
 
   /**
@@ -46,7 +46,7 @@ export class RequestQueue implements Pacer {
    */
   pump(pick: () => SmppLink | null): void {
     const items = this.items;
-    while (this.head < items.length) {
+    while (items.size > 0) {
       const link = pick();
       if (link === null) break;
       const wait = this.limiter.take();
@@ -54,48 +54,29 @@ export class RequestQueue implements Pacer {
         if (this.timer === null) this.timer = setTimeout(this.onTimer, Math.ceil(wait));
         break;
       }
-      const req = items[this.head] as LinkRequest;
-      items[this.head++] = undefined;
-      link.send(req);
+      link.send(items.shift() as LinkRequest);
     }
-    this.compact();
   }
 
   /** Fails requests that have waited `maxAgeMs` or more, with the error `error` makes. */
   expire(now: number, maxAgeMs: number, error: () => Error): void {
     const items = this.items;
     let err: Error | null = null;
-    while (this.head < items.length) {
-      const req = items[this.head] as LinkRequest;
-      if (now - req.queuedAt < maxAgeMs) break;
-      items[this.head++] = undefined;
+    for (let req = items.peek(); req !== undefined && now - req.queuedAt >= maxAgeMs; req = items.peek()) {
+      items.shift();
       req.reject((err ??= error()));
     }
-    this.compact();
   }
 
   /** Fails every queued request with `err` and stops the limiter's timer. */
   failAll(err: Error): void {
-    const items = this.items;
-    const head = this.head;
-    this.items = [];
-    this.head = 0;
+    const failed = this.items.clear();
     this.stopTimer();
-    for (let i = head; i < items.length; i++) (items[i] as LinkRequest).reject(err);
+    for (const req of failed) req.reject(err);
   }
 
   stopTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-  }
-
-  private compact(): void {
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
   }
 }

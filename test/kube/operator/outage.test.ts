@@ -80,17 +80,19 @@ describe('API server outage with gateway processes', () => {
           }),
         });
       }
-      const placement = async (): Promise<Map<string, string> | undefined> => {
-        const l = (await custom.listNamespacedCustomObject({
-          ...GV,
-          plural: 'smppclientbinds',
-          namespace: ns,
-        })) as {
-          items: BindView[];
-        };
-        if (l.items.length !== GROUPS) return undefined;
+      const listBinds = async (): Promise<BindView[]> =>
+        (
+          (await custom.listNamespacedCustomObject({
+            ...GV,
+            plural: 'smppclientbinds',
+            namespace: ns,
+          })) as { items: BindView[] }
+        ).items;
+      // Which pod runs each bind, once every bind is Bound.
+      const placement = (items: BindView[]): Map<string, string> | undefined => {
+        if (items.length !== GROUPS) return undefined;
         const m = new Map<string, string>();
-        for (const b of l.items) {
+        for (const b of items) {
           if (b.status?.phase !== 'Bound') return undefined;
           m.set(b.metadata.name, b.status.gatewayPod ?? '');
         }
@@ -99,7 +101,7 @@ describe('API server outage with gateway processes', () => {
       const tails = (): string => procs.map((p) => p.tail(3000)).join('\n---\n');
       const before = await eventually(
         async () => {
-          const m = await placement();
+          const m = placement(await listBinds());
           // Both pods run binds (the rendezvous spreads 8 groups over 2 pods).
           return m && new Set(m.values()).size === 2 ? m : undefined;
         },
@@ -166,16 +168,10 @@ describe('API server outage with gateway processes', () => {
       // before it says Bound too), one each at the carrier.
       const after = await eventually(
         async () => {
-          const m = await placement();
+          const items = await listBinds();
+          const m = placement(items);
           if (!m) return undefined;
-          const l = (await custom.listNamespacedCustomObject({
-            ...GV,
-            plural: 'smppclientbinds',
-            namespace: ns,
-          })) as {
-            items: BindView[];
-          };
-          if (!l.items.every((b) => Date.parse(b.status?.boundSince ?? '') >= frozenAt - 1000))
+          if (!items.every((b) => Date.parse(b.status?.boundSince ?? '') >= frozenAt - 1000))
             return undefined;
           const systems = simRef.state.binds().systems.filter((x) => x.systemId.startsWith('o'));
           return systems.length === GROUPS && systems.every((x) => x.active === 1) ? m : undefined;
