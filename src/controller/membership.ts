@@ -59,6 +59,8 @@ export class Membership {
   readonly lease: RenewedLease;
   private readonly leaseName: string;
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryAt: number | undefined;
   private lastLive: string[] = [];
   private stopped = false;
   private ticking: Promise<void> | undefined;
@@ -113,11 +115,37 @@ export class Membership {
 
   /** Recompute liveness without talking to the API server (expiry happens without events). */
   reevaluate(): void {
-    const live = this.view.live(performance.now());
+    const now = performance.now();
+    const live = this.view.live(now);
     if (live.join('\n') !== this.lastLive.join('\n')) {
       this.lastLive = live;
       this.o.onChange(live);
     }
+    this.armExpiry(now);
+  }
+
+  /**
+   * A timer at the moment the next live pod's silence reaches a whole duration: a dead pod's
+   * claims are taken at its expiry, not up to a periodic check later (the controller's interval
+   * stays as a backstop). Re-armed on every evaluation; a renewal seen meanwhile just moves it.
+   */
+  private armExpiry(now: number): void {
+    if (this.stopped) return;
+    const at = this.view.nextExpiry(now);
+    if (at === this.expiryAt) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryAt = at;
+    if (at === undefined) return;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.expiryAt = undefined;
+        this.reevaluate();
+      },
+      Math.max(0, at - now) + 1,
+    );
+    this.expiryTimer.unref?.();
   }
 
   private async tick(): Promise<void> {
@@ -223,6 +251,7 @@ export class Membership {
   async halt(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     await this.ticking?.catch(() => undefined);
     await this.lease.halt();
   }
@@ -231,6 +260,7 @@ export class Membership {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     await this.ticking?.catch(() => undefined);
     await this.lease.leave();
   }

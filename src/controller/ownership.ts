@@ -143,6 +143,18 @@ export class MembershipView {
     return out.sort();
   }
 
+  /** The next moment (our clock) a pod live now stops being live, if its Lease stays silent. */
+  nextExpiry(now: number): number | undefined {
+    let next: number | undefined;
+    for (const [holder, lease] of this.leases) {
+      const s = this.seen.get(holder);
+      if (!s || lease.renewedAtWall === undefined) continue;
+      const end = s.liveFrom + lease.durationMs;
+      if (end > now && (next === undefined || end < next)) next = end;
+    }
+    return next;
+  }
+
   /**
    * Since when (our clock) the holder's Lease has shown the same renewTime, or been absent
    * (renewTime undefined). A holder never seen at all starts its silence now.
