@@ -11,7 +11,13 @@ class MemoryLeases {
   readonly items = new Map<string, V1Lease>();
 
   put(name: string, spec: V1LeaseSpec, labels: Record<string, string> = {}): V1Lease {
-    const l: V1Lease = { metadata: { name, labels, resourceVersion: String(++this.rv) }, spec };
+    // V1MicroTime is a Date subclass made before the clock was faked: it keeps real time, so two
+    // renewals within one real millisecond would look identical. Stamp them with the test's clock.
+    const renewTime = new Date().toISOString() as unknown as Date;
+    const l: V1Lease = {
+      metadata: { name, labels, resourceVersion: String(++this.rv) },
+      spec: { ...spec, renewTime },
+    };
     this.items.set(name, l);
     return l;
   }
