@@ -111,6 +111,7 @@ export class KubeObjectWriter implements ObjectWriter {
       target: {
         ...this.gv,
         plural: CLIENT_BIND_PLURAL,
+        kind: 'SmppClientBind',
         namespace: obj.metadata.namespace,
         name: obj.metadata.name,
       },
@@ -131,6 +132,7 @@ export class KubeObjectWriter implements ObjectWriter {
       target: {
         ...this.gv,
         plural: SERVER_BIND_PLURAL,
+        kind: 'SmppServerBind',
         namespace: obj.metadata.namespace,
         name: obj.metadata.name,
       },

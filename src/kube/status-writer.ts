@@ -2,10 +2,16 @@
  * Writes a custom resource's status, only through the status subresource, only when it changes.
  *
  * The caller gives a function from the current status to the desired one (so it can keep
- * condition lastTransitionTimes and merge other pods' entries). The writer sends a JSON merge
- * patch of exactly the difference, guarded by the resourceVersion it was computed from: if the
+ * condition lastTransitionTimes and merge other pods' entries). The writer replaces the status
+ * (PUT of the status subresource), guarded by the resourceVersion it was computed from: if the
  * object changed meanwhile the server answers 409 and the writer re-reads and recomputes, so a
  * status is never derived from a stale view, and an unchanged status costs no write at all.
+ *
+ * The body carries only apiVersion, kind, name, namespace, resourceVersion and the status: a PUT
+ * of /status ignores everything but the status and keeps the stored spec, metadata and
+ * managedFields. It costs the API server less than a merge patch, which it must apply to the
+ * whole stored object first (`test/bench/status-writes.ts --verb patch,put`: 1.08x the rate, the
+ * writes of a failover being what bounds its time).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -16,6 +22,7 @@ export interface StatusTarget {
   group: string;
   version: string;
   plural: string;
+  kind: string;
   namespace: string;
   name: string;
 }
@@ -49,32 +56,8 @@ export interface StatusWriterOptions {
   maxConflictRetries?: number;
 }
 
-const MERGE_PATCH = 'application/merge-patch+json';
-
 function statusPath(t: StatusTarget): string {
   return objectPath(`${t.group}/${t.version}`, t.plural, t.namespace, t.name, 'status');
-}
-
-/** RFC 7386 merge patch turning `from` into `to` (objects recurse; arrays and scalars replace). */
-export function mergePatchDiff(from: unknown, to: unknown): Json | undefined {
-  if (isDeepStrictEqual(from, to)) return undefined;
-  if (!isPlainObject(from) || !isPlainObject(to)) return normalize(to);
-  const patch: Record<string, Json> = {};
-  for (const key of Object.keys(from)) {
-    if (!(key in to) || to[key] === undefined) {
-      if (from[key] !== undefined) patch[key] = null;
-    }
-  }
-  for (const [key, value] of Object.entries(to)) {
-    if (value === undefined) continue;
-    const d = mergePatchDiff(from[key], value);
-    if (d !== undefined) patch[key] = d;
-  }
-  return Object.keys(patch).length > 0 ? patch : undefined;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
 function normalize(v: unknown): Json {
@@ -131,15 +114,22 @@ export class StatusWriter {
       }
       const want = normalize(desired(obj.status, obj));
       const have = normalize(obj.status ?? {});
-      const statusPatch = mergePatchDiff(have, want);
-      if (statusPatch === undefined) {
+      if (isDeepStrictEqual(have, want)) {
         this.stats.skipped++;
         return { outcome: 'unchanged' };
       }
       try {
-        const stored = await requestJson<StatusResource | undefined>(this.kc, 'PATCH', statusPath(target), {
-          body: { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: statusPatch },
-          contentType: MERGE_PATCH,
+        const stored = await requestJson<StatusResource | undefined>(this.kc, 'PUT', statusPath(target), {
+          body: {
+            apiVersion: `${target.group}/${target.version}`,
+            kind: target.kind,
+            metadata: {
+              name: target.name,
+              namespace: target.namespace,
+              resourceVersion: obj.metadata?.resourceVersion,
+            },
+            status: want,
+          },
         });
         this.stats.writes++;
         return stored ? { outcome: 'written', object: stored } : { outcome: 'written' };

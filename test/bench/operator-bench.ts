@@ -29,7 +29,7 @@ import { createLogger } from '../../src/log.js';
 import { ClientSession } from '../../src/smpp/client-session.js';
 import { startControlPlane, stopControlPlane, type ControlPlaneInfo } from '../kube/control-plane.js';
 import { intFlag, ratio, table } from './lib/format.js';
-import { statusPatchLoop, type LoopResult } from './lib/status-loop.js';
+import { statusPutLoop, type LoopResult } from './lib/status-loop.js';
 import {
   apiWrites,
   cliPath,
@@ -422,11 +422,11 @@ async function applyRow(c: Cluster): Promise<void> {
   const failoverWrites = writesBetween(w0, await apiWrites(c.info));
   down = false;
   await carrierWatch;
-  // The bare loop, as many status patches as binds moved, 32 in flight as the pods write, the
+  // The bare loop, as many status PUTs as binds moved, 32 in flight as the pods write, the
   // survivor still running: what the API server does here and now without the operator.
   const loops: LoopResult[] = [];
   for (let r = 0; r < 3; r++)
-    loops.push(await statusPatchLoop(c.kc, baseNs, baseNames.slice(0, moving.length), 32, r));
+    loops.push(await statusPutLoop(c.kc, baseNs, baseNames.slice(0, moving.length), 32, new Map(), r));
   const loopMs = loops.map((l) => l.ms).sort((x, y) => x - y);
   const loopMedianMs = loopMs[1] as number;
   const carrierLat = [...carrierAt.values()];
@@ -527,7 +527,7 @@ async function applyRow(c: Cluster): Promise<void> {
         [...failoverWrites.byResource.entries()].map(([k, v]) => `${k} ${v}`).join(', '),
       ],
       [
-        `baseline: bare loop of ${moving.length} status patches, 32 in flight, median (range) of 3`,
+        `baseline: bare loop of ${moving.length} status PUTs, 32 in flight, median (range) of 3`,
         `${ms(loopMedianMs)} (${ms(loopMs[0] as number)}–${ms(loopMs[2] as number)}); ${((moving.length / loopMedianMs) * 1000).toFixed(0)}/s`,
       ],
       [

@@ -5,6 +5,9 @@
 //
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
 //     test/bench/status-writes.ts [--binds 500] [--rounds 3] [--watchers 2] [--concurrency 8,32,64,128]
+//     [--verb patch|put|patch,put] [--no-cel]
+// With two verbs, their rounds alternate and the line under the table gives the median of the
+// per-round rate ratios.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +19,7 @@ import { startControlPlane, stopControlPlane } from '../kube/control-plane.js';
 import { intFlag, table } from './lib/format.js';
 import { kubectl } from './lib/operator-procs.js';
 import { cpuSeconds } from './lib/proc.js';
-import { statusPatchLoop } from './lib/status-loop.js';
+import { statusPatchLoop, statusPutLoop } from './lib/status-loop.js';
 
 const args = process.argv.slice(2);
 const BINDS = intFlag(args, 'binds', 500);
@@ -24,6 +27,8 @@ const ROUNDS = intFlag(args, 'rounds', 3);
 const WATCHERS = intFlag(args, 'watchers', 2);
 const cArg = args[args.indexOf('--concurrency') + 1];
 const CONC = (args.includes('--concurrency') && cArg ? cArg : '8,32,64,128').split(',').map(Number);
+const vArg = args[args.indexOf('--verb') + 1];
+const VERBS = (args.includes('--verb') && vArg ? vArg : 'patch').split(',');
 const log = createLogger({ level: 'silent' });
 
 const loadAvg = async (): Promise<string> =>
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
       informers.push(inf);
     }
     console.log(
-      `status writes: ${BINDS} binds, ${WATCHERS} watchers${args.includes('--no-cel') ? ', CRDs without CEL rules' : ''}, load ${await loadAvg()}`,
+      `status writes: ${BINDS} binds, ${WATCHERS} watchers${args.includes('--no-cel') ? ', CRDs without CEL rules' : ''}, ${VERBS.join(' vs ')}, load ${await loadAvg()}`,
     );
     const pid = async (n: string): Promise<number> =>
       Number((await readFile(join(info.stateDir, `${n}.pid`), 'utf8')).trim());
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
     const rows: (string | number)[][] = [
       [
         'in flight',
+        'verb',
         'writes/s median (range)',
         'latency p50 / p99 (median)',
         'CPU/write apiserver, etcd',
@@ -115,29 +121,58 @@ async function main(): Promise<void> {
       ],
     ];
     let round = 0;
+    const objects = new Map<string, Record<string, unknown>>();
+    const ratioLines: string[] = [];
     for (const c of CONC) {
-      const rates: number[] = [];
-      const p50: number[] = [];
-      const p99: number[] = [];
-      const cpu0 = [cpuSeconds(apiPid), cpuSeconds(etcdPid)];
-      let writes = 0;
+      // The verbs alternate round by round on the same objects, so each pair of rounds compares
+      // them under the same conditions.
+      const per = VERBS.map(() => ({
+        rates: [] as number[],
+        p50: [] as number[],
+        p99: [] as number[],
+        writes: 0,
+        cpu: [0, 0],
+      }));
       for (let r = 0; r < ROUNDS; r++) {
-        const x = await statusPatchLoop(kc, ns, names, c, round++);
-        writes += x.writes;
-        rates.push(x.perS);
-        p50.push(x.p50Ms);
-        p99.push(x.p99Ms);
-        if (x.failures > 0) console.log(`  ${x.failures} failures`);
+        for (const [i, verb] of VERBS.entries()) {
+          const acc = per[i] as (typeof per)[number];
+          const cpu0 = [cpuSeconds(apiPid), cpuSeconds(etcdPid)];
+          // A PATCH round moved every resourceVersion: PUT from a fresh list (not timed).
+          if (verb === 'put' && VERBS.length > 1) objects.clear();
+          const x =
+            verb === 'put'
+              ? await statusPutLoop(kc, ns, names, c, objects, round++)
+              : await statusPatchLoop(kc, ns, names, c, round++);
+          acc.cpu[0] = (acc.cpu[0] as number) + cpuSeconds(apiPid) - (cpu0[0] as number);
+          acc.cpu[1] = (acc.cpu[1] as number) + cpuSeconds(etcdPid) - (cpu0[1] as number);
+          acc.writes += x.writes;
+          acc.rates.push(x.perS);
+          acc.p50.push(x.p50Ms);
+          acc.p99.push(x.p99Ms);
+          if (x.failures > 0) console.log(`  ${verb}: ${x.failures} failures`);
+        }
       }
-      rows.push([
-        c,
-        `${median(rates).toFixed(0)} (${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)})`,
-        `${median(p50).toFixed(0)} / ${median(p99).toFixed(0)} ms`,
-        `${(((cpuSeconds(apiPid) - (cpu0[0] as number)) / writes) * 1000).toFixed(2)}, ${(((cpuSeconds(etcdPid) - (cpu0[1] as number)) / writes) * 1000).toFixed(2)} ms`,
-        await loadAvg(),
-      ]);
+      for (const [i, verb] of VERBS.entries()) {
+        const acc = per[i] as (typeof per)[number];
+        rows.push([
+          c,
+          verb === 'put' ? 'PUT' : 'merge PATCH',
+          `${median(acc.rates).toFixed(0)} (${Math.min(...acc.rates).toFixed(0)}–${Math.max(...acc.rates).toFixed(0)})`,
+          `${median(acc.p50).toFixed(0)} / ${median(acc.p99).toFixed(0)} ms`,
+          `${(((acc.cpu[0] as number) / acc.writes) * 1000).toFixed(2)}, ${(((acc.cpu[1] as number) / acc.writes) * 1000).toFixed(2)} ms`,
+          await loadAvg(),
+        ]);
+      }
+      if (VERBS.length === 2) {
+        const [a, b] = per as [(typeof per)[number], (typeof per)[number]];
+        const ratios = a.rates.map((x, r) => (b.rates[r] as number) / x);
+        ratioLines.push(
+          `${c} in flight: ${VERBS[1]} / ${VERBS[0]} rate, median of per-round ratios ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+        );
+      }
     }
     console.log(table(rows));
+    for (const l of ratioLines) console.log(l);
   } finally {
     await Promise.all(informers.map((i) => i.stop()));
     await stopControlPlane(info);

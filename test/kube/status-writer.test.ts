@@ -35,7 +35,7 @@ describe('StatusWriter', () => {
     expect((await get('w')).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     expect(writer.stats).toEqual({ writes: 1, skipped: 11, conflicts: 0 });
 
-    // Fields the new status leaves out are removed (merge patch null), others are replaced.
+    // The status is replaced: fields the new one leaves out are gone.
     expect(await writer.update(target('w'), () => ({ phase: 'Error', observedGeneration: 1 }))).toBe(
       'written',
     );

@@ -3,7 +3,7 @@
 // resourceVersion precondition), a fixed number in flight, over the same kept-alive connections
 // the operator uses (src/kube/http.ts).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { objectPath, requestJson } from '../../../src/kube/http.js';
+import { collectionPath, objectPath, requestJson } from '../../../src/kube/http.js';
 
 const GV = 'smpp.omnimessage.io/v1alpha1';
 
@@ -43,6 +43,50 @@ export function boundStatus(pod: string, systemId: string, round: number): Recor
   };
 }
 
+/**
+ * Replaces (PUT) the status of every named bind once: the whole object as last read or written,
+ * its resourceVersion the precondition. `objects` is filled by a list on the first call and kept
+ * up to date from each answer.
+ */
+export async function statusPutLoop(
+  kc: KubeConfig,
+  namespace: string,
+  names: string[],
+  concurrency: number,
+  objects: Map<string, Record<string, unknown>>,
+  round = 0,
+): Promise<LoopResult> {
+  if (objects.size === 0) {
+    const list = await requestJson<{ items: { metadata: { name: string } }[] }>(
+      kc,
+      'GET',
+      collectionPath(GV, 'smppclientbinds', namespace),
+    );
+    for (const o of list.items) objects.set(o.metadata.name, o as unknown as Record<string, unknown>);
+  }
+  return runLoop(names, concurrency, async (name) => {
+    const obj = objects.get(name) ?? {};
+    const stored = await requestJson<Record<string, unknown>>(
+      kc,
+      'PUT',
+      objectPath(GV, 'smppclientbinds', namespace, name, 'status'),
+      {
+        body: {
+          apiVersion: GV,
+          kind: 'SmppClientBind',
+          metadata: {
+            name,
+            namespace,
+            resourceVersion: (obj.metadata as { resourceVersion?: string } | undefined)?.resourceVersion,
+          },
+          status: boundStatus('baseline', name, round),
+        },
+      },
+    );
+    objects.set(name, stored);
+  });
+}
+
 /** Patches the status of every named bind once, `concurrency` at a time. */
 export async function statusPatchLoop(
   kc: KubeConfig,
@@ -50,6 +94,19 @@ export async function statusPatchLoop(
   names: string[],
   concurrency: number,
   round = 0,
+): Promise<LoopResult> {
+  return runLoop(names, concurrency, async (name) => {
+    await requestJson(kc, 'PATCH', objectPath(GV, 'smppclientbinds', namespace, name, 'status'), {
+      body: { status: boundStatus('baseline', name, round) },
+      contentType: 'application/merge-patch+json',
+    });
+  });
+}
+
+async function runLoop(
+  names: string[],
+  concurrency: number,
+  one: (name: string) => Promise<void>,
 ): Promise<LoopResult> {
   const lat: number[] = [];
   let next = 0;
@@ -60,10 +117,7 @@ export async function statusPatchLoop(
       const name = names[next++] as string;
       const s = performance.now();
       try {
-        await requestJson(kc, 'PATCH', objectPath(GV, 'smppclientbinds', namespace, name, 'status'), {
-          body: { status: boundStatus('baseline', name, round) },
-          contentType: 'application/merge-patch+json',
-        });
+        await one(name);
         lat.push(performance.now() - s);
       } catch {
         failures++;
