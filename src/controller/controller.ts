@@ -114,6 +114,8 @@ const SERVER = 's|';
 const SHARD = 'h|';
 /** the poller of the partners with one smscName: 'p|<smscName>' */
 const POLLER = 'p|';
+/** how long the status writes must have paused before Events go out */
+const EVENT_QUIET_MS = 250;
 
 const RECEIVING: ReadonlySet<string> = new Set(['receiver', 'transceiver']);
 
@@ -302,7 +304,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     concurrency: 32,
   });
   // Events go after status: a burst of them must not hold up the writes on the path to Ready.
-  const events = new KubeEventSink(kc, o.podName, log, () => writer.statusIdle());
+  // Events wait for a pause in the status writes, not just an idle instant between two of a
+  // failover's (a hundred Events had gone out among its 509 statuses, on the same API server).
+  const events = new KubeEventSink(kc, o.podName, log, () => writer.statusQuiet(EVENT_QUIET_MS));
 
   const reconciler = new Reconciler({
     self: o.podName,

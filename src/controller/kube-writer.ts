@@ -51,8 +51,9 @@ export class KubeObjectWriter implements ObjectWriter {
   }
 
   /** Resolves once every status submitted so far is written (or given up). */
-  statusIdle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves once no status write has waited or been in flight for `ms`. */
+  statusQuiet(ms: number): Promise<void> {
+    return this.queue.quiet(ms);
   }
 
   /** Writes what is still queued, for up to timeoutMs, then takes no more. */

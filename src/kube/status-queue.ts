@@ -91,6 +91,8 @@ export class StatusQueue {
   private waiting = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** counts the returns to idle, so quiet() can tell a new burst came and went while it waited */
+  private idleReturns = 0;
   /** the current burst (from idle to idle): when it began and the writes it made */
   private burst: { since: number; written: number } | undefined;
   readonly stats: StatusQueueStats = {
@@ -153,6 +155,19 @@ export class StatusQueue {
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once nothing has been waiting or in flight for `ms`: a burst is over, not just
+   * between two submissions (a failover's statuses come in as its sessions bind, with gaps).
+   */
+  async quiet(ms: number): Promise<void> {
+    for (;;) {
+      await this.idle();
+      const since = this.idleReturns;
+      await new Promise<void>((r) => setTimeout(r, ms).unref());
+      if (this.closed || (this.isIdle() && this.idleReturns === since)) return;
+    }
   }
 
   /**
@@ -301,6 +316,7 @@ export class StatusQueue {
 
   private notifyIdle(): void {
     if (!this.isIdle()) return;
+    this.idleReturns++;
     const b = this.burst;
     this.burst = undefined;
     // A burst (a failover's, an apply's) is worth one line: how many writes, how long.
