@@ -93,6 +93,8 @@ export class StatusQueue {
   private idleWaiters: (() => void)[] = [];
   /** counts the returns to idle, so quiet() can tell a new burst came and went while it waited */
   private idleReturns = 0;
+  /** when it last became idle (performance.now()); a queue never used has been idle forever */
+  private idleAt = -Infinity;
   /** the current burst (from idle to idle): when it began and the writes it made */
   private burst: { since: number; written: number } | undefined;
   readonly stats: StatusQueueStats = {
@@ -164,9 +166,11 @@ export class StatusQueue {
   async quiet(ms: number): Promise<void> {
     for (;;) {
       await this.idle();
-      const since = this.idleReturns;
-      await new Promise<void>((r) => setTimeout(r, ms).unref());
-      if (this.closed || (this.isIdle() && this.idleReturns === since)) return;
+      const left = this.idleAt + ms - performance.now();
+      if (left <= 0 || this.closed) return;
+      const returns = this.idleReturns;
+      await new Promise<void>((r) => setTimeout(r, left).unref());
+      if (this.closed || (this.isIdle() && this.idleReturns === returns)) return;
     }
   }
 
@@ -317,6 +321,7 @@ export class StatusQueue {
   private notifyIdle(): void {
     if (!this.isIdle()) return;
     this.idleReturns++;
+    this.idleAt = performance.now();
     const b = this.burst;
     this.burst = undefined;
     // A burst (a failover's, an apply's) is worth one line: how many writes, how long.
