@@ -52,6 +52,19 @@ export interface MtPumpOptions {
   onInFlight?: (n: number) => void;
 }
 
+/**
+ * The wait until an idle pump's next poll, ending on a grid shared by every pump of the process
+ * (slots of intervalMs / 20, 5-50 ms), the nearest point to `intervalMs` from now, so the mean
+ * interval stays intervalMs. A thousand pumps each on its own timer woke the process a thousand
+ * times a second; on the grid it wakes 20 times and sends each turn's polls together. Measured
+ * with 1,000 pumps at 1 s against devcore: 0.05-0.10 core against 0.15-0.18 (ad hoc, see
+ * test/bench/README.md, idle row).
+ */
+export function gridDelay(intervalMs: number, now: number): number {
+  const slot = Math.min(50, Math.max(5, Math.floor(intervalMs / 20)));
+  return Math.max(0, Math.round((now + intervalMs) / slot) * slot - now);
+}
+
 export class MtPump {
   private readonly o: MtPumpOptions;
   private readonly mine = new Set<string>();
@@ -119,7 +132,7 @@ export class MtPump {
     const o = this.o;
     if (this.stopped || this.polling) return;
     if (!o.canPoll()) {
-      this.schedule(o.intervalMs);
+      this.schedule(gridDelay(o.intervalMs, performance.now()));
       return;
     }
     const wait = o.core.retryDelayMs();
@@ -172,7 +185,7 @@ export class MtPump {
     } else {
       this.backlog = false;
       this.limit = o.batch;
-      this.schedule(o.intervalMs);
+      this.schedule(gridDelay(o.intervalMs, performance.now()));
     }
   }
 

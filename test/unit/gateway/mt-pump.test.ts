@@ -3,7 +3,7 @@ import type { CoreMessage } from '../../../src/core/index.js';
 import { CoreError } from '../../../src/core/index.js';
 import { createLogger } from '../../../src/log.js';
 import { Accounting } from '../../../src/gateway/accounting.js';
-import { MtPump, type Decision, type MtPumpOptions } from '../../../src/gateway/mt-pump.js';
+import { gridDelay, MtPump, type Decision, type MtPumpOptions } from '../../../src/gateway/mt-pump.js';
 import { Reporter } from '../../../src/gateway/reporter.js';
 import { InFlightIds } from '../../../src/gateway/types.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -320,5 +320,52 @@ describe('Reporter', () => {
     await reporter.drain(Date.now() + 50);
     expect(done).toEqual(['a', 'b']);
     expect(acct.snapshot()).toMatchObject({ reportsPending: 0, reportsAbandoned: 1 });
+  });
+});
+
+describe('gridDelay', () => {
+  it('ends every wait on one shared grid, on average intervalMs away', () => {
+    const ends = new Set<number>();
+    let sum = 0;
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      const now = 10_000 + i * 1.37; // pumps whose last polls ended at scattered moments
+      const d = gridDelay(1000, now);
+      sum += d;
+      ends.add(now + d);
+      expect(Math.abs(d - 1000)).toBeLessThanOrEqual(25);
+    }
+    // 1,000 waits over 1.37 s end on about 1.37 s / 50 ms slots, not on 1,000 moments.
+    expect(ends.size).toBeLessThanOrEqual(30);
+    expect(Math.abs(sum / n - 1000)).toBeLessThan(2);
+    // The 100 ms default: 5 ms slots.
+    expect(gridDelay(100, 12_341) + 12_341).toBe(12_440);
+  });
+});
+
+describe('MtPump idle polls', () => {
+  it('polls on the shared grid: pumps started apart poll in the same turns', async () => {
+    const core = new QueueCore([]);
+    const at: number[] = [];
+    const poll = core.poll.bind(core);
+    core.poll = (smsc: string) => {
+      at.push(performance.now());
+      return poll(smsc);
+    };
+    for (let i = 0; i < 10; i++) {
+      pumpOn(core, {
+        intervalMs: 1000,
+        batch: 10,
+        deliver: () => Promise.resolve({ outcome: 'released', reason: 'x' }),
+      }).start();
+      await new Promise((r) => setTimeout(r, 7));
+    }
+    await until(() => at.length >= 20);
+    // The first poll of each is at once; every later one at a point of the 50 ms grid or a little
+    // after it (a timer fires up to a millisecond early, and late under load), where ten timers
+    // of their own, started 7 ms apart, would be spread over the whole slot.
+    const later = at.slice(10);
+    const off = later.map((t) => (t + 1) % 50);
+    expect(Math.max(...off), off.map((x) => x.toFixed(1)).join(' ')).toBeLessThan(20);
   });
 });
