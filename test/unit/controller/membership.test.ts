@@ -37,6 +37,34 @@ class MemoryLeases {
   }
 }
 
+/** pod-a's Membership on `store`, renewing far apart so only the expiry timer can be on time. */
+function podA(store: MemoryLeases, onChange: (live: string[]) => void = () => undefined): Membership {
+  return new Membership({
+    api: store.api(),
+    podName: 'pod-a',
+    durationMs: 15_000,
+    renewMs: 9_000,
+    log: createLogger({ level: 'silent' }),
+    onChange,
+    onFenced: () => undefined,
+  });
+}
+
+/** pod-b renews its member Lease, and pod-a's watch sees it at once. */
+function renewB(store: MemoryLeases, m: Membership): void {
+  m.observeLease(
+    store.put(
+      memberLeaseName('pod-b'),
+      {
+        holderIdentity: 'pod-b',
+        leaseDurationSeconds: 15,
+        renewTime: new Date().toISOString() as unknown as Date,
+      },
+      { 'smpp.omnimessage.io/member': 'true' },
+    ),
+  );
+}
+
 describe('Membership', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -48,30 +76,11 @@ describe('Membership', () => {
     });
     const store = new MemoryLeases();
     const changes: { at: number; live: string[] }[] = [];
-    const m = new Membership({
-      api: store.api(),
-      podName: 'pod-a',
-      durationMs: 15_000,
-      // Renewals (and the list beside them) far apart, so only the expiry timer can be on time.
-      renewMs: 9_000,
-      log: createLogger({ level: 'silent' }),
-      onChange: (live) => changes.push({ at: performance.now(), live }),
-      onFenced: () => undefined,
-    });
+    const m = podA(store, (live) => changes.push({ at: performance.now(), live }));
     await m.start();
     // pod-b renewed once, seen by watch at t0, then went silent (killed).
     const t0 = performance.now();
-    m.observeLease(
-      store.put(
-        memberLeaseName('pod-b'),
-        {
-          holderIdentity: 'pod-b',
-          leaseDurationSeconds: 15,
-          renewTime: new Date().toISOString() as unknown as Date,
-        },
-        { 'smpp.omnimessage.io/member': 'true' },
-      ),
-    );
+    renewB(store, m);
     expect(m.live()).toEqual(['pod-a', 'pod-b']);
     await vi.advanceTimersByTimeAsync(14_990);
     expect(m.live()).toEqual(['pod-a', 'pod-b']);
@@ -87,31 +96,11 @@ describe('Membership', () => {
   it('moves the expiry when the pod renews again', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const store = new MemoryLeases();
-    const m = new Membership({
-      api: store.api(),
-      podName: 'pod-a',
-      durationMs: 15_000,
-      renewMs: 9_000,
-      log: createLogger({ level: 'silent' }),
-      onChange: () => undefined,
-      onFenced: () => undefined,
-    });
+    const m = podA(store);
     await m.start();
-    const renew = (): void =>
-      m.observeLease(
-        store.put(
-          memberLeaseName('pod-b'),
-          {
-            holderIdentity: 'pod-b',
-            leaseDurationSeconds: 15,
-            renewTime: new Date().toISOString() as unknown as Date,
-          },
-          { 'smpp.omnimessage.io/member': 'true' },
-        ),
-      );
-    renew();
+    renewB(store, m);
     await vi.advanceTimersByTimeAsync(10_000);
-    renew();
+    renewB(store, m);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(m.live()).toEqual(['pod-a', 'pod-b']);
     await vi.advanceTimersByTimeAsync(5_010);
