@@ -505,15 +505,20 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         ]);
         await claims.releaseAll();
         // The last word on the binds this pod ran: released, not Bound on a pod that is gone.
-        // Written from the informer's copy with its resourceVersion, so a status the next pod
-        // has written meanwhile wins (ours conflicts and is dropped). Whatever is still queued
-        // goes too, all within statusFlushMs.
+        // Computed from the freshest status (after a conflict, a fresh read: the informer may
+        // not have our own last write yet), and only while it still names this pod, so a status
+        // the next pod has written meanwhile wins. Whatever is still queued goes too, all within
+        // statusFlushMs.
         const now = new Date();
         let released = 0;
         for (const b of clientList()) {
           const key = objectKey(b.metadata);
-          if (!ran.has(key) || b.status?.gatewayPod !== o.podName || b.metadata.deletionTimestamp) continue;
-          void writer.writeClientStatus(b, releasedStatus(b.status, o.podName, b.metadata.generation, now));
+          if (!ran.has(key) || b.metadata.deletionTimestamp) continue;
+          writer.writeReleasedClientStatus(b, (current) =>
+            current?.gatewayPod === o.podName
+              ? releasedStatus(current, o.podName, b.metadata.generation, now)
+              : undefined,
+          );
           released++;
         }
         const flushMs = o.statusFlushMs ?? 3_000;

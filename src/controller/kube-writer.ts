@@ -123,6 +123,35 @@ export class KubeObjectWriter implements ObjectWriter {
     return Promise.resolve();
   }
 
+  /**
+   * A graceful stop's last word on a client bind this pod ran: `compute` sees the freshest status
+   * (re-read after a 409: the informer's copy may not hold this pod's own last write yet) and
+   * answers undefined when the status no longer names this pod, which is then left alone.
+   */
+  writeReleasedClientStatus(
+    obj: SmppClientBind,
+    compute: (current: ClientBindStatusShape | undefined) => ClientBindStatusShape | undefined,
+  ): void {
+    this.queue.submit({
+      target: {
+        ...this.gv,
+        plural: CLIENT_BIND_PLURAL,
+        kind: 'SmppClientBind',
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+      },
+      desired: (current) => {
+        const c = current as ClientBindStatusShape | undefined;
+        return (compute(c) ?? c ?? {}) as StatusObject;
+      },
+      // A copy that does not name this pod may just be older than our own last write: read.
+      ...(compute(obj.status) !== undefined
+        ? { current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject } }
+        : {}),
+      onConflict: 'recompute',
+    });
+  }
+
   writeServerStatus(
     obj: SmppServerBind,
     compute: (current: ServerBindStatusShape | undefined) => ServerBindStatusShape,
