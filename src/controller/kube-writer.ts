@@ -11,7 +11,12 @@ import { CLIENT_BIND_PLURAL, SERVER_BIND_PLURAL } from '../api/index.js';
 import { EventRecorder } from '../kube/events.js';
 import { objectPath, requestJson } from '../kube/http.js';
 import { StatusQueue, type StatusQueueOptions, type StatusQueueStats } from '../kube/status-queue.js';
-import { StatusWriter, type StatusObject } from '../kube/status-writer.js';
+import {
+  StatusWriter,
+  type StatusObject,
+  type StatusResource,
+  type StatusTarget,
+} from '../kube/status-writer.js';
 import type { Logger } from '../log.js';
 import type {
   BindKind,
@@ -105,19 +110,21 @@ export class KubeObjectWriter implements ObjectWriter {
     );
   }
 
+  private target(
+    plural: string,
+    kind: string,
+    obj: { metadata: { namespace: string; name: string } },
+  ): StatusTarget {
+    return { ...this.gv, plural, kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+  }
+
   writeClientStatus(obj: SmppClientBind, status: ClientBindStatusShape): Promise<void> {
     // One writer (the bind's owner) computes it from its view: after a conflict that view is
     // stale, and the reconcile the change triggers computes a new one (see ConflictPolicy).
     this.queue.submit({
-      target: {
-        ...this.gv,
-        plural: CLIENT_BIND_PLURAL,
-        kind: 'SmppClientBind',
-        namespace: obj.metadata.namespace,
-        name: obj.metadata.name,
-      },
+      target: this.target(CLIENT_BIND_PLURAL, 'SmppClientBind', obj),
       desired: () => status as StatusObject,
-      current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+      current: asStatusResource(obj),
       onConflict: 'drop',
     });
     return Promise.resolve();
@@ -133,21 +140,13 @@ export class KubeObjectWriter implements ObjectWriter {
     compute: (current: ClientBindStatusShape | undefined) => ClientBindStatusShape | undefined,
   ): void {
     this.queue.submit({
-      target: {
-        ...this.gv,
-        plural: CLIENT_BIND_PLURAL,
-        kind: 'SmppClientBind',
-        namespace: obj.metadata.namespace,
-        name: obj.metadata.name,
-      },
+      target: this.target(CLIENT_BIND_PLURAL, 'SmppClientBind', obj),
       desired: (current) => {
         const c = current as ClientBindStatusShape | undefined;
         return (compute(c) ?? c ?? {}) as StatusObject;
       },
       // A copy that does not name this pod may just be older than our own last write: read.
-      ...(compute(obj.status) !== undefined
-        ? { current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject } }
-        : {}),
+      ...(compute(obj.status) !== undefined ? { current: asStatusResource(obj) } : {}),
       onConflict: 'recompute',
     });
   }
@@ -159,15 +158,9 @@ export class KubeObjectWriter implements ObjectWriter {
     // Several pods write their own sessions into one list: the writer's resourceVersion
     // precondition and recompute-on-conflict keep every pod's entries.
     this.queue.submit({
-      target: {
-        ...this.gv,
-        plural: SERVER_BIND_PLURAL,
-        kind: 'SmppServerBind',
-        namespace: obj.metadata.namespace,
-        name: obj.metadata.name,
-      },
+      target: this.target(SERVER_BIND_PLURAL, 'SmppServerBind', obj),
       desired: (current) => compute(current as ServerBindStatusShape | undefined) as StatusObject,
-      current: obj as unknown as { metadata: { resourceVersion?: string }; status?: StatusObject },
+      current: asStatusResource(obj),
       onConflict: 'recompute',
     });
     return Promise.resolve();
@@ -207,4 +200,9 @@ export class KubeEventSink implements EventSink {
       message,
     );
   }
+}
+
+/** A bind as the status queue's copy of the object (its resourceVersion and status). */
+function asStatusResource(obj: SmppClientBind | SmppServerBind): StatusResource {
+  return obj as unknown as StatusResource;
 }
