@@ -37,6 +37,8 @@ export interface GatewayConfig {
   coreTimeoutMs: number;
   /** CORE_CONNECTIONS: keep-alive connections to the core. Default 64. */
   coreConnections: number;
+  /** CORE_POLL_PIPELINING: polls in flight per poll connection; 1 turns pipelining off. Default 8. */
+  corePollPipelining: number;
   /** HEARTBEAT_INTERVAL_SECONDS: POST /api/frontends period; the core expires a frontend after 90 s. Default 30. */
   heartbeatIntervalSeconds: number;
   /** METRICS_HOST / METRICS_PORT: /metrics, /healthz, /readyz. Default 0.0.0.0:4000 (seeds' port). */
@@ -148,6 +150,7 @@ const schema = z.object({
   CORE_TOKEN: z.string().optional(),
   CORE_TIMEOUT_MS: int(100, 300_000).default(5000),
   CORE_CONNECTIONS: int(1, 4096).default(64),
+  CORE_POLL_PIPELINING: int(1, 64).default(8),
   HEARTBEAT_INTERVAL_SECONDS: int(1, 80).default(30),
   METRICS_HOST: nonEmpty.default('0.0.0.0'),
   METRICS_PORT: port(0).default(4000),
@@ -282,6 +285,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     smscName: e.SMSC_NAME,
     coreTimeoutMs: e.CORE_TIMEOUT_MS,
     coreConnections: e.CORE_CONNECTIONS,
+    corePollPipelining: e.CORE_POLL_PIPELINING,
     heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS,
     metricsHost: e.METRICS_HOST,
     metricsPort: e.METRICS_PORT,

@@ -6,6 +6,7 @@ import type { HistogramSeries } from '../metrics-histogram.js';
 import { CoreError, isTemporaryStatus } from './errors.js';
 import type { CoreMessage, FrontendInfo, NewMessage, ReceiptReport } from './types.js';
 import { PoolTransport, type PoolSettings } from './transport.js';
+import { PollTransport } from './poll-transport.js';
 import { backoffDelay, equalJitter } from '../backoff.js';
 
 // Re-exported so `import { CoreClient, CoreError } from '../core/client.js'` works as well as '../core/index.js'.
@@ -25,6 +26,8 @@ export interface CoreClientOptions {
   bearerToken?: string;
   /** Keep-alive connections to the core. Default 64 (~10k req/s at a few ms per request). */
   connections?: number;
+  /** Polls in flight per poll connection (1: no pipelining). Default 8. See poll-transport.ts. */
+  pollPipelining?: number;
   /** Backoff while the core is unreachable: first and largest delay, ms. Default 500 / 30000. */
   backoff?: { minDelayMs: number; maxDelayMs: number };
 }
@@ -73,6 +76,8 @@ function normaliseId(raw: unknown): string | undefined {
 export class CoreClient extends EventEmitter {
   readonly baseUrl: string;
   private readonly transport: PoolTransport;
+  /** The polls' own connections (poll-transport.ts): nearly all of an idle gateway's requests. */
+  private readonly pollTransport: PollTransport;
   private readonly basePath: string;
   private readonly timeoutMs: number;
   /** Request headers, built once: a report per message made a fresh object each time. */
@@ -138,6 +143,7 @@ export class CoreClient extends EventEmitter {
       if (opts.ca) settings.tls.ca = [...rootCertificates, opts.ca];
     }
     this.transport = new PoolTransport(settings);
+    this.pollTransport = new PollTransport({ ...settings, pipelining: opts.pollPipelining ?? 8 });
     metrics?.coreUp.set(1);
     if (opts.verifyTls === false && url.protocol === 'https:') {
       log.warn(
@@ -158,7 +164,7 @@ export class CoreClient extends EventEmitter {
       'poll',
       'GET',
       '/api/messages',
-      { headers: this.pollHeadersFor(smscName) },
+      { headers: this.pollHeadersFor(smscName), polls: true },
       (body) =>
         Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : undefined,
       'expected an array or {status, data: [...]}',
@@ -332,7 +338,7 @@ export class CoreClient extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.transport.close();
+    await Promise.all([this.transport.close(), this.pollTransport.close()]);
   }
 
   private toMessage(raw: unknown): CoreMessage | undefined {
@@ -360,7 +366,7 @@ export class CoreClient extends EventEmitter {
     endpoint: CoreEndpoint,
     method: 'GET' | 'POST' | 'PUT' | 'PATCH',
     path: string,
-    req: { headers?: Record<string, string>; body?: unknown },
+    req: { headers?: Record<string, string>; body?: unknown; polls?: boolean },
     parse?: (body: unknown) => T | undefined,
     expected = 'JSON',
   ): Promise<T> {
@@ -381,7 +387,7 @@ export class CoreClient extends EventEmitter {
     // is not a core failure, and a stuck connection is already cut by headersTimeout.
     try {
       // A success whose body nobody reads (PATCH, PUT) is dropped as it arrives.
-      ({ status, text } = await this.transport.exchange({
+      ({ status, text } = await (req.polls === true ? this.pollTransport : this.transport).exchange({
         path: this.basePath + path,
         method,
         headers,

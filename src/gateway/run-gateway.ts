@@ -74,6 +74,7 @@ export async function runGateway(
     timeoutMs: config.coreTimeoutMs,
     verifyTls: config.verifySslPeer,
     connections: config.coreConnections,
+    pollPipelining: config.corePollPipelining,
   };
   if (config.coreCa !== undefined) coreOpts.ca = config.coreCa;
   if (config.coreToken !== undefined) coreOpts.bearerToken = config.coreToken;
