@@ -14,6 +14,13 @@ export interface Http1Response {
   keepAliveMs: number | undefined;
 }
 
+/** A body's chunks as text, without a copy for the usual single chunk. */
+export function utf8Text(chunks: Buffer[]): string {
+  if (chunks.length === 0) return '';
+  if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export class Http1FramingError extends Error {
   readonly code = 'HTTP1_FRAMING';
 }
@@ -197,13 +204,7 @@ export class Http1Responses {
 
   private finish(): void {
     const h = this.head as Head;
-    const parts = this.body;
-    const body =
-      parts.length === 0
-        ? ''
-        : parts.length === 1
-          ? (parts[0] as Buffer).toString('utf8')
-          : Buffer.concat(parts).toString('utf8');
+    const body = utf8Text(this.body);
     this.head = undefined;
     this.body = [];
     this.bodyBytes = 0;

@@ -7,6 +7,7 @@
  * requests one write each all the same and spent more per request; end to end it lost 15%.
  */
 import { Pool, type Dispatcher } from 'undici';
+import { utf8Text } from './http1-responses.js';
 
 /** Everything the Pool needs. */
 export interface PoolSettings {
@@ -64,13 +65,7 @@ export function exchange(pool: Dispatcher, x: Exchange): Promise<ExchangeResult>
         if (keep) chunks.push(chunk);
       },
       onResponseEnd() {
-        const text =
-          chunks.length === 0
-            ? ''
-            : chunks.length === 1
-              ? (chunks[0] as Buffer).toString('utf8')
-              : Buffer.concat(chunks).toString('utf8');
-        resolve({ status, text });
+        resolve({ status, text: utf8Text(chunks) });
       },
       onResponseError(_c, err) {
         reject(err);

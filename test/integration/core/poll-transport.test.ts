@@ -35,6 +35,13 @@ function listen(server: Server | NetServer): Promise<number> {
   });
 }
 
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
+}
+
 function client(url: string, extra: Partial<ConstructorParameters<typeof CoreClient>[0]> = {}): CoreClient {
   const c = new CoreClient(
     { baseUrl: url, timeoutMs: 1000, backoff: { minDelayMs: 10, maxDelayMs: 10 }, ...extra },
@@ -62,13 +69,7 @@ async function httpCore(delayMs: (smsc: string) => number = () => 0): Promise<{
   });
   server.on('connection', (s: Socket) => sockets.add(s));
   const port = await listen(server);
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
+  closers.push(() => closeHttp(server));
   return { url: `http://127.0.0.1:${port}`, sockets, requests };
 }
 
@@ -270,13 +271,7 @@ describe('CoreClient.poll on pipelined connections', () => {
       res.end(JSON.stringify([messageFor(String(req.headers.smsc), 'tls1')]));
     });
     const port = await listen(server);
-    closers.push(
-      () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    );
+    closers.push(() => closeHttp(server));
     const good = client(`https://localhost:${port}`, { ca: pki.ca });
     expect((await good.poll('t')).map((m) => m.id)).toEqual(['tls1']);
     const bad = client(`https://localhost:${port}`, { ca: pki.otherCa });
