@@ -128,9 +128,11 @@ describe('CoreClient.poll on pipelined connections', () => {
     expect(core.sockets.size).toBe(before);
   });
 
-  it('polls made from separate timers in one turn go out in one write', async () => {
-    // Each pump polls from a timer of its own; microtasks run between timers, so only a flush
-    // after the timers phase puts them in one write.
+  it('polls made from separate callbacks in one turn go out in one write', async () => {
+    // Each pump polls from a callback of its own (a timer); microtasks run between callbacks, so
+    // only a flush in a later phase puts them in one write. Immediates, not timers, here: six
+    // timers set in one loop may fall due a millisecond apart on a busy machine and fire in two
+    // turns (a CI run saw 2 writes), while one loop's immediates always run in the same turn.
     const core = await rawCore((head, socket) =>
       socket.write(ok(JSON.stringify([messageFor(smscOf(head), 'w')]))),
     );
@@ -140,8 +142,8 @@ describe('CoreClient.poll on pipelined connections', () => {
     try {
       const done = await new Promise<Promise<unknown>[]>((resolve) => {
         const ps: Promise<unknown>[] = [];
-        for (let i = 0; i < 6; i++) setTimeout(() => ps.push(c.poll(`t${i}`)), 0);
-        setTimeout(() => resolve(ps), 0);
+        for (let i = 0; i < 6; i++) setImmediate(() => ps.push(c.poll(`t${i}`)));
+        setImmediate(() => resolve(ps));
       });
       await Promise.all(done);
       // the client's writes only (the raw core's answers are written by other sockets)
