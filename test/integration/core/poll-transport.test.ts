@@ -218,7 +218,7 @@ describe('CoreClient.poll on pipelined connections', () => {
     const c = client(core.url);
     expect((await c.poll('a')).map((m) => m.id)).toEqual(['k1']);
     expect((await c.poll('a')).map((m) => m.id)).toEqual(['k2']);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 300)); // the 408 (sent after 20 ms) has come
     expect((await c.poll('a')).map((m) => m.id)).toEqual(['k3']);
     expect(core.connections()).toBe(3);
   });
