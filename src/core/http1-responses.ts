@@ -50,11 +50,6 @@ export class Http1Responses {
   // Only GETs are sent on these connections, so no response is bodiless by request (HEAD).
   constructor(private readonly onResponse: (r: Http1Response) => void) {}
 
-  /** Whether a response has begun arriving and is not yet complete. */
-  get midResponse(): boolean {
-    return this.head !== undefined || this.buf.length > 0;
-  }
-
   /** Feeds bytes; calls onResponse for each complete response. Throws Http1FramingError. */
   push(chunk: Buffer): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { gridDelay } from '../../src/gateway/mt-pump.js';
 import { PollTransport } from '../../src/core/poll-transport.js';
 import { PoolTransport, type Exchange, type PoolSettings } from '../../src/core/transport.js';
-import { intFlag, table } from './lib/format.js';
+import { intFlag, median, table } from './lib/format.js';
 import { cliPath } from './lib/operator-procs.js';
 import { cpuSeconds, freePort, spawnManaged, waitForPort } from './lib/proc.js';
 
@@ -30,12 +30,6 @@ interface Round {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 async function round(kind: Kind, origin: string, corePid: number): Promise<Round> {
   const settings: PoolSettings = { origin, connections: 64, timeoutMs: 5000 };

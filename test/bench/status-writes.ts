@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { Informer } from '../../src/kube/informer.js';
 import { createLogger } from '../../src/log.js';
 import { startControlPlane, stopControlPlane } from '../kube/control-plane.js';
-import { intFlag, table } from './lib/format.js';
+import { intFlag, median, table } from './lib/format.js';
 import { kubectl } from './lib/operator-procs.js';
 import { cpuSeconds } from './lib/proc.js';
 import { statusPatchLoop, statusPutLoop } from './lib/status-loop.js';
@@ -33,13 +33,6 @@ const log = createLogger({ level: 'silent' });
 
 const loadAvg = async (): Promise<string> =>
   (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-}
 
 async function main(): Promise<void> {
   const info = await startControlPlane();
