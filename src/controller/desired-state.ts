@@ -62,6 +62,9 @@ export function fingerprint(...parts: (string | undefined)[]): string {
 export function withDefaults<T extends SmppClientBind | SmppServerBind>(
   obj: T,
 ): { ok: true; obj: T } | { ok: false; error: ResolutionError } {
+  const memoKey = specMemoKey(obj);
+  const known = memoKey === undefined ? undefined : parsedSpecs.get(memoKey);
+  if (known) return { ok: true, obj: { ...obj, spec: known } as T };
   const schema = obj.kind === 'SmppServerBind' ? serverBindSpecSchema : clientBindSpecSchema;
   const parsed = schema.safeParse(obj.spec);
   if (!parsed.success) {
@@ -70,7 +73,23 @@ export function withDefaults<T extends SmppClientBind | SmppServerBind>(
       error: { reason: 'InvalidSpec', message: formatIssues(parsed.error, 'spec').join('; ') },
     };
   }
+  if (memoKey !== undefined) {
+    if (parsedSpecs.size >= 20_000) parsedSpecs.clear();
+    parsedSpecs.set(memoKey, parsed.data);
+  }
   return { ok: true, obj: { ...obj, spec: parsed.data } as T };
+}
+
+/**
+ * Specs already parsed, by uid and generation: the API server bumps metadata.generation on every
+ * spec change, so the pair names one spec. Each of our own status writes comes back as an update
+ * and a reconcile; parsing the same spec again each time was most of a takeover's resolve cost.
+ */
+const parsedSpecs = new Map<string, SmppClientBind['spec'] | SmppServerBind['spec']>();
+
+function specMemoKey(obj: SmppClientBind | SmppServerBind): string | undefined {
+  const { uid, generation } = obj.metadata;
+  return uid && typeof generation === 'number' ? `${obj.kind}/${uid}/${generation}` : undefined;
 }
 
 export function resolveClientBind(

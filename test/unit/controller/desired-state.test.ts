@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   computeDesiredState,
+  withDefaults,
   resolveClientBind,
   resolveServerBind,
   secretKeysOf,
@@ -143,5 +144,30 @@ describe('computeDesiredState', () => {
     ).toEqual(['carriers/creds', 'carriers/ca']);
     expect(secretKeysOf(server)).toEqual(['carriers/creds']);
     expect(resolveServerBind(server, secrets).ok).toBe(true);
+  });
+});
+
+describe('withDefaults', () => {
+  it('parses a spec once per uid and generation, and again when the generation moves', () => {
+    const raw = client('memo');
+    const a = withDefaults({ ...raw, metadata: { ...raw.metadata, uid: 'u-memo', generation: 1 } });
+    expect(a.ok).toBe(true);
+    // Same uid and generation: the parsed spec of the first call, not a new parse of this one.
+    const same = withDefaults({
+      ...raw,
+      metadata: { ...raw.metadata, uid: 'u-memo', generation: 1 },
+      spec: { ...raw.spec, port: -1 },
+    });
+    expect(same.ok && same.obj.spec.port).toBe(2775);
+    // A new generation is a new spec: parsed, and here refused.
+    const next = withDefaults({
+      ...raw,
+      metadata: { ...raw.metadata, uid: 'u-memo', generation: 2 },
+      spec: { ...raw.spec, port: -1 },
+    });
+    expect(next.ok).toBe(false);
+    // Without a uid nothing is remembered.
+    const bare = withDefaults({ ...raw, spec: { ...raw.spec, port: -1 } });
+    expect(bare.ok).toBe(false);
   });
 });
