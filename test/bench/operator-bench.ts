@@ -633,6 +633,8 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
   const m1 = await pod.metrics();
   const heap1 = sumSamples(m1, 'nodejs_heap_size_used_bytes');
   const newSpace = sumSamples(m1, 'nodejs_heap_space_size_total_bytes', { space: 'new' });
+  const oldUsed = sumSamples(m1, 'nodejs_heap_space_size_used_bytes', { space: 'old' });
+  const oldTotal = sumSamples(m1, 'nodejs_heap_space_size_total_bytes', { space: 'old' });
   const dir = process.env.BENCH_POD_LOG_DIR;
   if (dir) {
     // What the bytes are: the /metrics page, and (with BENCH_POD_NODE_OPTIONS=
@@ -654,6 +656,7 @@ async function idleRow(c: Cluster, intervalMs: number): Promise<string[]> {
     kib((rss1.med - rss0.med) / n),
     kib((heap1 - heap0) / n),
     mib(newSpace),
+    `${mib(oldUsed)} / ${mib(oldTotal)}`,
     `${(st.cpuCores[0] ?? NaN).toFixed(3)} core`,
     `${(st.coreRequestsPerS[0] ?? NaN).toFixed(0)}/s`,
     kib(st.metricsBytes[0] ?? NaN),
@@ -717,6 +720,7 @@ async function main(): Promise<void> {
             'RSS per bind',
             'heap per bind',
             'new space',
+            'old space used / total',
             'CPU idle',
             'core requests',
             '/metrics',
