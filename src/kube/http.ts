@@ -4,9 +4,18 @@
  * classes need one method per resource kind, an informer must list core and custom resources
  * alike, and the hot writes — status, finalizers, Leases — must not pay a TLS handshake each).
  */
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import {
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type RequestOptions as HttpsRequestOptions,
+} from 'node:https';
+import {
+  createSecureContext,
+  type ConnectionOptions,
+  type SecureContext,
+  type SecureContextOptions,
+} from 'node:tls';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -47,17 +56,13 @@ function poolOf(kc: KubeConfig): { https: HttpsAgent; http: HttpAgent } {
   return p;
 }
 
-type TlsMaterial = string | Buffer | (string | Buffer)[] | undefined;
-
-const sameMaterial = (a: TlsMaterial, b: TlsMaterial): boolean =>
-  a === b ||
-  (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b)) ||
-  (typeof a === 'string' && typeof b === 'string' && a === b);
+const sameMaterial = (a: unknown, b: unknown): boolean =>
+  a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
 
 /** The last SecureContext built per KubeConfig, with what it was built from. */
 const contexts = new WeakMap<
   KubeConfig,
-  { ca: TlsMaterial; cert: TlsMaterial; key: TlsMaterial; context: SecureContext }
+  Pick<SecureContextOptions, 'ca' | 'cert' | 'key'> & { context: SecureContext }
 >();
 
 /**
@@ -67,23 +72,13 @@ const contexts = new WeakMap<
  */
 function reuseSecureContext(
   kc: KubeConfig,
-  o: RequestOptions & {
-    ca?: TlsMaterial;
-    cert?: TlsMaterial;
-    key?: TlsMaterial;
-    passphrase?: string;
-    pfx?: unknown;
-    secureContext?: SecureContext;
-  },
+  o: HttpsRequestOptions & Pick<ConnectionOptions, 'secureContext'>,
 ): void {
   if (o.pfx !== undefined || o.passphrase !== undefined) return;
   let c = contexts.get(kc);
   if (!c || !sameMaterial(c.ca, o.ca) || !sameMaterial(c.cert, o.cert) || !sameMaterial(c.key, o.key)) {
-    const material: SecureContextOptions = {};
-    if (o.ca !== undefined) material.ca = o.ca;
-    if (o.cert !== undefined) material.cert = o.cert;
-    if (o.key !== undefined) material.key = o.key;
-    c = { ca: o.ca, cert: o.cert, key: o.key, context: createSecureContext(material) };
+    const material = { ca: o.ca, cert: o.cert, key: o.key };
+    c = { ...material, context: createSecureContext(material) };
     contexts.set(kc, c);
   }
   delete o.ca;
@@ -119,7 +114,7 @@ export async function requestAnswer<T>(
     headers['content-type'] = opts.contentType ?? 'application/json';
     headers['content-length'] = String(payload.length);
   }
-  const reqOpts: RequestOptions & { headers: Record<string, string> } = { method, headers };
+  const reqOpts: HttpsRequestOptions & { headers: Record<string, string> } = { method, headers };
   await kc.applyToHTTPSOptions(reqOpts);
   const https = url.protocol !== 'http:';
   if (https) reuseSecureContext(kc, reqOpts);
