@@ -367,8 +367,19 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const onClient = (obj: KubernetesObject): void =>
     enqueue(CLIENT + objectKey(obj.metadata as { name: string }));
   clients.on('add', onClient);
-  clients.on('update', onClient);
-  clients.on('delete', onClient);
+  clients.on('update', (obj: KubernetesObject, old: KubernetesObject) => {
+    // Our own status write coming back changes nothing to reconcile (a failover's hundreds of
+    // them took the survivor's CPU while the API server was still answering the writes).
+    if (writer.isOwnClientStatusEcho(obj, old)) {
+      o.metrics?.reconcile.labels({ kind: 'SmppClientBind', result: 'own_status_echo' }).inc();
+      return;
+    }
+    onClient(obj);
+  });
+  clients.on('delete', (obj: KubernetesObject) => {
+    writer.forgetClient(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+    onClient(obj);
+  });
   const onServer = (obj: KubernetesObject, old?: KubernetesObject): void => {
     enqueue(SERVER + objectKey(obj.metadata as { name: string }));
     for (const b of [obj, old]) if (b) enqueue(POLLER + smscNameOf(b as unknown as SmppServerBind));

@@ -10,6 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { CLIENT_BIND_PLURAL, SERVER_BIND_PLURAL } from '../api/index.js';
 import { EventRecorder } from '../kube/events.js';
 import { objectPath, requestJson } from '../kube/http.js';
+import { OwnStatusWrites, type EchoMeta } from '../kube/status-echo.js';
 import { StatusQueue, type StatusQueueOptions, type StatusQueueStats } from '../kube/status-queue.js';
 import {
   StatusWriter,
@@ -36,6 +37,7 @@ function plural(kind: BindKind): string {
 export class KubeObjectWriter implements ObjectWriter {
   private readonly status: StatusWriter;
   private readonly queue: StatusQueue;
+  private readonly ownClientWrites = new OwnStatusWrites();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -44,7 +46,32 @@ export class KubeObjectWriter implements ObjectWriter {
     statusQueue: StatusQueueOptions = {},
   ) {
     this.status = new StatusWriter(kc, log);
-    this.queue = new StatusQueue(this.status, log, statusQueue);
+    this.queue = new StatusQueue(this.status, log, {
+      ...statusQueue,
+      onWritten: (target, stored) => {
+        if (target.plural === CLIENT_BIND_PLURAL)
+          this.ownClientWrites.record(`${target.namespace}/${target.name}`, stored.metadata?.resourceVersion);
+        statusQueue.onWritten?.(target, stored);
+      },
+    });
+  }
+
+  /**
+   * True when the informer's update from `old` to `obj` is only the echo of this writer's own
+   * last status write of that client bind (src/kube/status-echo.ts): nothing to reconcile.
+   */
+  isOwnClientStatusEcho(
+    obj: { metadata?: EchoMeta & { namespace?: string; name?: string } },
+    old?: { metadata?: EchoMeta },
+  ): boolean {
+    const m = obj.metadata;
+    if (!m) return false;
+    return this.ownClientWrites.isEcho(`${m.namespace ?? ''}/${m.name ?? ''}`, m, old?.metadata);
+  }
+
+  /** Forgets what was written to a client bind that is gone. */
+  forgetClient(namespace: string, name: string): void {
+    this.ownClientWrites.forget(`${namespace}/${name}`);
   }
 
   get stats(): { writes: number; skipped: number; conflicts: number } {

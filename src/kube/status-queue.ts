@@ -41,6 +41,8 @@ export interface StatusQueueOptions {
   /** retry delay after a failed write, doubling to retryMaxMs; defaults 500 ms, 30 s */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** called with the object as the server stored it, after each write */
+  onWritten?: (target: StatusTarget, stored: StatusResource) => void;
 }
 
 export interface StatusQueueStats {
@@ -82,6 +84,7 @@ export class StatusQueue {
   private readonly minIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly onWritten: ((target: StatusTarget, stored: StatusResource) => void) | undefined;
   private readonly slots = new Map<string, Slot>();
   /** keys ready to write, oldest first, from `head` on */
   private ready: string[] = [];
@@ -118,6 +121,7 @@ export class StatusQueue {
     this.minIntervalMs = Math.max(0, opts.minIntervalMs ?? 1_000);
     this.retryBaseMs = opts.retryBaseMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
+    this.onWritten = opts.onWritten;
   }
 
   /** Queues the write; a write of the same object still waiting is replaced by this one. */
@@ -262,6 +266,7 @@ export class StatusQueue {
         case 'written': {
           this.stats.written++;
           if (this.burst) this.burst.written++;
+          if (r.object) this.onWritten?.(t, r.object);
           const next = slot.waiting;
           const base = job.current?.metadata?.resourceVersion;
           if (next && r.object && next.current?.metadata?.resourceVersion === base) next.current = r.object;

@@ -1,5 +1,6 @@
 import { shardLeaseName, shardOf } from '../../../src/controller/ownership.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { eventually, kubectl, useNamespace } from '../helpers.js';
 import {
@@ -32,12 +33,13 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
     await sim.close();
   });
 
-  async function pod(name: string): Promise<Pod> {
+  async function pod(name: string, metrics?: Metrics): Promise<Pod> {
     const p = await startPod({
       name,
       operatorNamespace: ns.name,
       namespaces: [ns.name],
       leaseDurationMs: 4000,
+      ...(metrics ? { metrics } : {}),
     });
     pods.push(p);
     return p;
@@ -157,7 +159,8 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
   });
 
   it('suspend unbinds and holds; resume and the reconnect annotation rebind', async () => {
-    const p = await pod('gw-a');
+    const metrics = createMetrics();
+    const p = await pod('gw-a', metrics);
     await putSecret(core, ns.name, 'carrier1', 'good-pw');
     await custom.createNamespacedCustomObject({
       ...GV,
@@ -208,6 +211,12 @@ describe('SmppClientBind reconcile against a real API server and SMSC simulator'
       'rebind',
     );
     expect(stats()?.maxConcurrent).toBe(1);
+    // Each change above was reconciled although the pod's own status writes coming back were
+    // not (src/kube/status-echo.ts): Bound, Suspended, Bound again came back as echoes.
+    const echoes = (await metrics.reconcile.get()).values.find(
+      (v) => v.labels.kind === 'SmppClientBind' && v.labels.result === 'own_status_echo',
+    );
+    expect(echoes?.value ?? 0).toBeGreaterThanOrEqual(1);
   });
 
   it('delete: session unbound, finalizer removed, object gone (the shard claim stays)', async () => {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startController, type RunningController } from '../../../src/controller/controller.js';
 import { createLogger, type Logger } from '../../../src/log.js';
+import type { Metrics } from '../../../src/metrics.js';
 import type { ControlPlaneInfo } from '../control-plane.js';
 import { adminKubeConfig, controlPlane, kubectl } from '../helpers.js';
 import { SessionGateway } from './session-gateway.js';
@@ -53,6 +54,7 @@ export async function startPod(opts: {
   namespaces: string[];
   leaseDurationMs: number;
   kc?: KubeConfig;
+  metrics?: Metrics;
 }): Promise<Pod> {
   const log = testLog().child({ pod: opts.name });
   const gateway = new SessionGateway(log);
@@ -68,6 +70,7 @@ export async function startPod(opts: {
     unbindTimeoutMs: 3000,
     resyncMs: 30_000,
     log,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   await controller.ready;
   let done = false;
