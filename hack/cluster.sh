@@ -719,6 +719,10 @@ kill_ns_members() {
 keep_logs() {
   [[ -d "$STATE/logs" ]] || return 0
   rm -rf "$STATE-logs" && cp -a "$STATE/logs" "$STATE-logs"
+  # The pods' own logs too (a deleted pod's are gone by then; the survivors' say what they saw).
+  if [[ -d "$STATE/pod-logs" ]]; then
+    cp -a "$STATE/pod-logs" "$STATE-logs/pods" 2>/dev/null || true
+  fi
   log "logs kept in $STATE-logs"
 }
 
