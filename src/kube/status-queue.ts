@@ -214,7 +214,11 @@ export class StatusQueue {
     if (slot.inFlight || slot.queued || !slot.waiting) return;
     const wait = slot.notBefore - Date.now();
     if (wait > 0) {
-      if (!slot.timer && !this.closed) {
+      // Armed even once closed: close() waits for what was submitted before it (a stopping pod's
+      // Released statuses, each behind its bind's last write by up to minIntervalMs) and clears
+      // the timers itself when it gives up. A timer may also fire a millisecond before Date.now()
+      // reaches notBefore; this re-arms it rather than leaving the write stranded.
+      if (!slot.timer) {
         slot.timer = setTimeout(() => this.onTimer(slot), wait);
         slot.timer.unref();
       }

@@ -52,3 +52,30 @@ describe('StatusQueue.quiet', () => {
     expect(performance.now() - t0).toBeLessThan(50);
   });
 });
+
+describe('StatusQueue.close', () => {
+  it('writes a submission still waiting for its object’s interval when close() is called', async () => {
+    const written: string[] = [];
+    const fake = {
+      write: (t: StatusJob['target']): Promise<WriteResult> =>
+        new Promise((r) =>
+          setTimeout(() => {
+            written.push(t.name);
+            r({ outcome: 'written' });
+          }, 30),
+        ),
+    };
+    const q = new StatusQueue(fake as unknown as StatusWriter, createLogger({ level: 'silent' }), {
+      minIntervalMs: 200,
+    });
+    // A bind's last Bound write in flight, its Released submitted behind it, then the stop's
+    // close(): the first write ends 30 ms in, the second may start only at 200 ms.
+    q.submit(job('a'));
+    await sleep(5);
+    q.submit(job('a'));
+    const t0 = performance.now();
+    await q.close(2_000);
+    expect(written).toEqual(['a', 'a']);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});
