@@ -7,7 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { eventually, kubectl, useNamespace } from '../helpers.js';
-import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from './harness.js';
+import { apis, clientBind, ensureCrds, GV, putSecret, type BindView, listBindViews } from './harness.js';
 import { allRunning, metricSum, scrape, startGatewayProc, type GatewayProc } from './procs.js';
 
 const TIMEOUT = 300_000;
@@ -95,16 +95,7 @@ describe('exactly once across gateway processes', () => {
     });
   }
 
-  async function clientBinds(): Promise<BindView[]> {
-    const l = (await custom.listNamespacedCustomObject({
-      ...GV,
-      plural: 'smppclientbinds',
-      namespace: ns.name,
-    })) as {
-      items: BindView[];
-    };
-    return l.items;
-  }
+  const clientBinds = (): Promise<BindView[]> => listBindViews(custom, ns.name);
 
   /** Every client bind Bound; returns bind name → pod. */
   async function allBound(count: number, on?: string[]): Promise<Map<string, string>> {

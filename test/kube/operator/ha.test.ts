@@ -8,7 +8,17 @@ import { shardKey, shardLeaseName, shardOf } from '../../../src/controller/owner
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { startApiserver, startControlPlane, stopApiserver, stopControlPlane } from '../control-plane.js';
 import { adminKubeConfig, eventually, useNamespace } from '../helpers.js';
-import { apis, clientBind, ensureCrds, GV, putSecret, startPod, type BindView, type Pod } from './harness.js';
+import {
+  apis,
+  clientBind,
+  ensureCrds,
+  GV,
+  putSecret,
+  startPod,
+  type BindView,
+  type Pod,
+  listBindViews,
+} from './harness.js';
 
 const N = 20;
 const LEASE_MS = 4000;
@@ -68,16 +78,7 @@ describe('client binds across gateway pods', () => {
     );
   }
 
-  async function listBinds(): Promise<BindView[]> {
-    const l = (await custom.listNamespacedCustomObject({
-      ...GV,
-      plural: 'smppclientbinds',
-      namespace: ns.name,
-    })) as {
-      items: BindView[];
-    };
-    return l.items;
-  }
+  const listBinds = (): Promise<BindView[]> => listBindViews(custom, ns.name);
 
   /** Resolves with the per-pod counts once all N binds are Bound on pods among `on`. */
   async function allBoundOn(on: string[], timeoutMs: number): Promise<Record<string, number>> {
@@ -150,7 +151,12 @@ describe('client binds across gateway pods', () => {
       const ready = b.status?.conditions?.find((c) => c.type === 'Ready');
       return b.status?.phase === 'Pending' && ready?.status === 'False' && ready.reason === 'Released';
     });
-    expect(released.map((b) => b.metadata.name).sort()).toEqual(items.map((b) => b.metadata.name).sort());
+    const notReleased = items
+      .filter((b) => !released.includes(b))
+      .map((b) => `${b.metadata.name} rv ${b.metadata.resourceVersion}: ${JSON.stringify(b.status)}`);
+    expect(released.map((b) => b.metadata.name).sort(), `not released:\n${notReleased.join('\n')}`).toEqual(
+      items.map((b) => b.metadata.name).sort(),
+    );
     expect(items.every((b) => b.status?.gatewayPod === 'gw-a' && b.status.boundSince === undefined)).toBe(
       true,
     );

@@ -152,6 +152,15 @@ export async function getBind(
   }
 }
 
+export async function listBindViews(
+  custom: CustomObjectsApi,
+  namespace: string,
+  plural = 'smppclientbinds',
+): Promise<BindView[]> {
+  const l = (await custom.listNamespacedCustomObject({ ...GV, plural, namespace })) as { items: BindView[] };
+  return l.items;
+}
+
 export function ready(
   b: BindView | undefined,
 ): { status: string; reason: string; message: string } | undefined {

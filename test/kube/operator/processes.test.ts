@@ -6,7 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDevCore, type DevCore } from '../../../src/devcore/index.js';
 import { startSmscSim, type RunningSmscSim } from '../../../src/sim/index.js';
 import { eventually, useNamespace } from '../helpers.js';
-import { apis, clientBind, ensureCrds, GV, putSecret, type BindView } from './harness.js';
+import { apis, clientBind, ensureCrds, GV, putSecret, type BindView, listBindViews } from './harness.js';
 import { startGatewayProc, type GatewayProc } from './procs.js';
 
 const N = 6;
@@ -41,20 +41,8 @@ describe('gateway processes as pods', () => {
     return p;
   }
 
-  async function binds(): Promise<BindView[]> {
-    const l = (await custom.listNamespacedCustomObject({
-      ...GV,
-      plural: 'smppclientbinds',
-      namespace: ns.name,
-    })) as {
-      items: BindView[];
-    };
-    return l.items;
-  }
-
-  it('two processes share the binds, carry traffic, and a SIGKILLed one’s binds move', async () => {
-    const a = start('gw-a');
-    const b = start('gw-b');
+  /** N client binds c0..c(N-1), each its own carrier system_id, and their Secret. */
+  async function createBinds(): Promise<void> {
     await putSecret(coreApi, ns.name, 'creds', 'pw');
     for (let i = 0; i < N; i++) {
       await custom.createNamespacedCustomObject({
@@ -70,6 +58,14 @@ describe('gateway processes as pods', () => {
         }),
       });
     }
+  }
+
+  const binds = (): Promise<BindView[]> => listBindViews(custom, ns.name);
+
+  it('two processes share the binds, carry traffic, and a SIGKILLed one’s binds move', async () => {
+    const a = start('gw-a');
+    const b = start('gw-b');
+    await createBinds();
     const boundOn = async (pods: string[]): Promise<Record<string, number> | undefined> => {
       const items = await binds();
       const counts: Record<string, number> = {};
@@ -133,21 +129,7 @@ describe('gateway processes as pods', () => {
       return p;
     };
     let a = startA();
-    await putSecret(coreApi, ns.name, 'creds', 'pw');
-    for (let i = 0; i < N; i++) {
-      await custom.createNamespacedCustomObject({
-        ...GV,
-        plural: 'smppclientbinds',
-        namespace: ns.name,
-        body: clientBind(ns.name, `c${i}`, {
-          host: '127.0.0.1',
-          port: sim.smppPort,
-          systemId: `sys${i}`,
-          passwordSecretRef: { name: 'creds', key: 'password' },
-          reconnect: { minDelay: '200ms', maxDelay: '1s' },
-        }),
-      });
-    }
+    await createBinds();
     const allBoundSince = async (after: number): Promise<true | undefined> => {
       const items = await binds();
       const ok = items.every(
