@@ -5,7 +5,7 @@
 //
 //   node --experimental-transform-types --no-warnings --import ./test/bench/lib/register.mjs \
 //     test/bench/status-writes.ts [--binds 500] [--rounds 3] [--watchers 2] [--concurrency 8,32,64,128]
-//     [--verb patch|put|patch,put] [--no-cel]
+//     [--verb patch|put|put-ignore|patch,put|put,put-ignore] [--no-cel]
 // With two verbs, their rounds alternate and the line under the table gives the median of the
 // per-round rate ratios.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -131,11 +131,13 @@ async function main(): Promise<void> {
           const acc = per[i] as (typeof per)[number];
           const cpu0 = [cpuSeconds(apiPid), cpuSeconds(etcdPid)];
           // A PATCH round moved every resourceVersion: PUT from a fresh list (not timed).
-          if (verb === 'put' && VERBS.length > 1) objects.clear();
+          if (verb.startsWith('put') && VERBS.length > 1) objects.clear();
           const x =
             verb === 'put'
               ? await statusPutLoop(kc, ns, names, c, objects, round++)
-              : await statusPatchLoop(kc, ns, names, c, round++);
+              : verb === 'put-ignore'
+                ? await statusPutLoop(kc, ns, names, c, objects, round++, 'fieldValidation=Ignore')
+                : await statusPatchLoop(kc, ns, names, c, round++);
           acc.cpu[0] = (acc.cpu[0] as number) + cpuSeconds(apiPid) - (cpu0[0] as number);
           acc.cpu[1] = (acc.cpu[1] as number) + cpuSeconds(etcdPid) - (cpu0[1] as number);
           acc.writes += x.writes;
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
         const acc = per[i] as (typeof per)[number];
         rows.push([
           c,
-          verb === 'put' ? 'PUT' : 'merge PATCH',
+          verb === 'put' ? 'PUT' : verb === 'put-ignore' ? 'PUT, fieldValidation=Ignore' : 'merge PATCH',
           `${median(acc.rates).toFixed(0)} (${Math.min(...acc.rates).toFixed(0)}–${Math.max(...acc.rates).toFixed(0)})`,
           `${median(acc.p50).toFixed(0)} / ${median(acc.p99).toFixed(0)} ms`,
           `${(((acc.cpu[0] as number) / acc.writes) * 1000).toFixed(2)}, ${(((acc.cpu[1] as number) / acc.writes) * 1000).toFixed(2)} ms`,

@@ -55,6 +55,8 @@ export async function statusPutLoop(
   concurrency: number,
   objects: Map<string, Record<string, unknown>>,
   round = 0,
+  /** e.g. `fieldValidation=Ignore` */
+  query = '',
 ): Promise<LoopResult> {
   if (objects.size === 0) {
     const list = await requestJson<{ items: { metadata: { name: string } }[] }>(
@@ -69,7 +71,7 @@ export async function statusPutLoop(
     const stored = await requestJson<Record<string, unknown>>(
       kc,
       'PUT',
-      objectPath(GV, 'smppclientbinds', namespace, name, 'status'),
+      objectPath(GV, 'smppclientbinds', namespace, name, 'status') + (query ? `?${query}` : ''),
       {
         body: {
           apiVersion: GV,
