@@ -270,7 +270,10 @@ export class RenewedLease extends EventEmitter {
     if (!this.validFlag) return;
     this.validFlag = false;
     this.epochNo++;
-    this.o.log.warn({ lease: this.o.name, reason }, 'member lease lost: fencing');
+    // After halt() or leave() the deadline passing is the plan, not a fault: a graceful stop
+    // logged a warning on every rollout.
+    if (this.stopped) this.o.log.info({ lease: this.o.name, reason }, 'member lease left: claims fenced');
+    else this.o.log.warn({ lease: this.o.name, reason }, 'member lease lost: fencing');
     this.emit('fenced', reason);
   }
 
