@@ -93,7 +93,8 @@ ln -sf "$HELM" "$BIN/helm"
 ln -sf "$SMPP_CLUSTER_KUBECTL" "$BIN/kubectl"
 export PATH="$BIN:$PATH"
 
-E2E_EXEC="bash hack/cluster.sh exec" E2E_KSTATUS="$KSTATUS" E2E_PROMETHEUS=1 E2E_IMAGE=smpp-operator:e2e \
+E2E_EXEC="bash hack/cluster.sh exec" E2E_KILL_CONTAINER="bash hack/cluster.sh kill-container" \
+  E2E_KSTATUS="$KSTATUS" E2E_PROMETHEUS=1 E2E_IMAGE=smpp-operator:e2e \
   E2E_REDIS_IMAGE="$SMPP_CLUSTER_REDIS_IMAGE" E2E_SUMMARY="$summary_file" \
   node hack/e2e/scenario.ts || {
   rc=$?

@@ -15,6 +15,9 @@
 #   hack/cluster.sh env            print the env lines of the running cluster
 #   hack/cluster.sh exec CMD...    run CMD inside the cluster's network namespace, with
 #                                  KUBECONFIG set (kubectl, helm, curl to pod/Service IPs)
+#   hack/cluster.sh kill-container NS POD CONTAINER
+#                                  SIGKILL the container's processes, as the OOM killer would
+#                                  (the kubelet restarts it in place, under the same pod name)
 #   hack/cluster.sh down           stop everything, remove the namespaces, cgroups and state
 #
 # Needs root, Go (first build only) and the packages of `deps`. State (certificates, logs, pid
@@ -765,6 +768,21 @@ cmd_exec() {
   KUBECONFIG="$STATE/admin.kubeconfig" exec nsenter --target "$(cat "$STATE/holder.pid")" --net -- "$@"
 }
 
+# containerd's task of a pod's container, killed from outside its PID namespace (a SIGKILL sent
+# from inside would not reach its PID 1).
+cmd_kill_container() {
+  need_root
+  local ns="${1:?namespace}" pod="${2:?pod}" name="${3:?container}" id killed=0
+  for id in $(ctr_ -n k8s.io containers ls -q \
+    "labels.\"io.kubernetes.pod.namespace\"==$ns,labels.\"io.kubernetes.pod.name\"==$pod,labels.\"io.kubernetes.container.name\"==$name"); do
+    ctr_ -n k8s.io tasks ls | awk -v id="$id" '$1 == id && $3 == "RUNNING" { found = 1 } END { exit !found }' || continue
+    ctr_ -n k8s.io tasks kill --all --signal SIGKILL "$id"
+    killed=$((killed + 1))
+  done
+  ((killed > 0)) || die "no running container $name in pod $ns/$pod"
+  log "SIGKILLed container $name of $ns/$pod"
+}
+
 case "${1:-}" in
   deps) cmd_deps ;;
   build) cmd_build ;;
@@ -781,6 +799,10 @@ case "${1:-}" in
   exec)
     shift
     cmd_exec "$@"
+    ;;
+  kill-container)
+    shift
+    cmd_kill_container "$@"
     ;;
   *)
     sed -n '2,20p' "$0" >&2
