@@ -136,7 +136,7 @@ async function main(): Promise<void> {
             verb === 'put'
               ? await statusPutLoop(kc, ns, names, c, objects, round++)
               : verb === 'put-ignore'
-                ? await statusPutLoop(kc, ns, names, c, objects, round++, 'fieldValidation=Ignore')
+                ? await statusPutLoop(kc, ns, names, c, objects, round++, { fieldValidation: 'Ignore' })
                 : await statusPatchLoop(kc, ns, names, c, round++);
           acc.cpu[0] = (acc.cpu[0] as number) + cpuSeconds(apiPid) - (cpu0[0] as number);
           acc.cpu[1] = (acc.cpu[1] as number) + cpuSeconds(etcdPid) - (cpu0[1] as number);

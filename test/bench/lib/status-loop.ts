@@ -55,8 +55,8 @@ export async function statusPutLoop(
   concurrency: number,
   objects: Map<string, Record<string, unknown>>,
   round = 0,
-  /** e.g. `fieldValidation=Ignore` */
-  query = '',
+  /** e.g. { fieldValidation: 'Ignore' } */
+  query: Record<string, string> = {},
 ): Promise<LoopResult> {
   if (objects.size === 0) {
     const list = await requestJson<{ items: { metadata: { name: string } }[] }>(
@@ -71,8 +71,9 @@ export async function statusPutLoop(
     const stored = await requestJson<Record<string, unknown>>(
       kc,
       'PUT',
-      objectPath(GV, 'smppclientbinds', namespace, name, 'status') + (query ? `?${query}` : ''),
+      objectPath(GV, 'smppclientbinds', namespace, name, 'status'),
       {
+        query,
         body: {
           apiVersion: GV,
           kind: 'SmppClientBind',
