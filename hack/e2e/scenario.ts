@@ -210,6 +210,16 @@ interface SimBinds {
 }
 const carrierBinds = () =>
   svc<SimBinds>('smsc-sim', 2776, '/binds').systems.find((s) => s.systemId === 'demo_carrier');
+/**
+ * Waits for the carrier's one session: after a kill the bind may still be moving (a handoff to
+ * the pod the ReplicaSet started is unbind here, then bind there), so it is waited for, not
+ * sampled (a CI run sampled it between the two and saw none).
+ */
+const oneCarrierSession = () =>
+  until('one session open at the carrier', 30, () => {
+    const x = carrierBinds();
+    return x?.active === 1 ? x : undefined;
+  });
 
 interface CoreStats {
   total: number;
@@ -247,18 +257,18 @@ function enqueue(count: number, tag: string): void {
 }
 
 /**
- * Every enqueued message sent exactly once and delivered (its receipt came back), from devcore's
- * counters (sent, delivered = receipts recorded, duplicateSends = a second "sent" report for one
- * message) and the simulator's (submit_sm received: a second send at the carrier shows there even
- * if only one was reported).
- */
-/**
  * submit_sm the carrier got twice because a container was SIGKILLed after writing them and
  * before reporting them to the core (the documented at-least-once of a killed pod, bounded by the
  * bind's window); counted by the step that kills, so later steps still check "once" exactly.
  */
 let carrierResends = 0;
 
+/**
+ * Every enqueued message sent exactly once and delivered (its receipt came back), from devcore's
+ * counters (sent, delivered = receipts recorded, duplicateSends = a second "sent" report for one
+ * message) and the simulator's (submit_sm received: a second send at the carrier shows there even
+ * if only one was reported).
+ */
 async function allDelivered(what: string, seconds = 120): Promise<CoreStats> {
   let last: CoreStats | undefined;
   let s: CoreStats;
@@ -926,13 +936,7 @@ spec:
       `${secs.toFixed(1)}s`,
     );
     timings.push(['failover: bound again', secs]);
-    // The pod the ReplicaSet starts in place of the victim may take the shard over a moment
-    // later (a handoff: unbind here, then bind there), so "one session open" is waited for, not
-    // sampled: a CI run sampled it between the two and saw none.
-    const sim = await until('one session open at the carrier', 30, () => {
-      const x = carrierBinds();
-      return x?.active === 1 ? x : undefined;
-    });
+    const sim = await oneCarrierSession();
     check('the simulator never saw two sessions at once', sim.maxConcurrent === 1, JSON.stringify(sim));
     await allDelivered('across the failover');
     // The bind may have moved on again by now (to the pod the ReplicaSet started in place of the
@@ -1015,10 +1019,7 @@ spec:
           secs <= LEASE_SECONDS + 15,
           `${secs.toFixed(1)}s`,
         );
-        const sim = await until('one session open at the carrier', 30, () => {
-          const x = carrierBinds();
-          return x?.active === 1 ? x : undefined;
-        });
+        const sim = await oneCarrierSession();
         check('the simulator never saw two sessions at once', sim.maxConcurrent === 1, JSON.stringify(sim));
         const settled = await until('every message of the batch at the carrier', 120, () => {
           const st = coreStats();

@@ -31,10 +31,11 @@ describe('gateway processes as pods', () => {
     await core.close();
   });
 
-  function start(name: string): GatewayProc {
+  function start(name: string, leaseSeconds?: number): GatewayProc {
     const p = startGatewayProc(name, {
       namespace: ns.name,
       coreUrl: core.url,
+      ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
       extra: { SHUTDOWN_GRACE_SECONDS: '2' },
     });
     procs.push(p);
@@ -118,17 +119,7 @@ describe('gateway processes as pods', () => {
     // A container restart (OOMKilled, a failed liveness probe) keeps the pod's name: the new
     // process finds its own member Lease and shard claims, held by that name, not yet expired.
     const lease = 15;
-    const startA = (): GatewayProc => {
-      const p = startGatewayProc('gw-a', {
-        namespace: ns.name,
-        coreUrl: core.url,
-        leaseSeconds: lease,
-        extra: { SHUTDOWN_GRACE_SECONDS: '2' },
-      });
-      procs.push(p);
-      return p;
-    };
-    let a = startA();
+    let a = start('gw-a', lease);
     await createBinds();
     const allBoundSince = async (after: number): Promise<true | undefined> => {
       const items = await binds();
@@ -163,14 +154,11 @@ describe('gateway processes as pods', () => {
       30_000,
       'traffic at the carrier',
     );
-    a.child.kill('SIGKILL');
-    await new Promise<void>((r) =>
-      a.child.exitCode !== null || a.child.signalCode ? r() : a.child.once('exit', () => r()),
-    );
+    await a.kill();
     // boundSince has 1 s resolution: a rebind is a session bound after the second of the kill.
     const killedAt = Math.floor(Date.now() / 1000) * 1000;
     const restarted = Date.now();
-    a = startA();
+    a = start('gw-a', lease);
     await eventually(
       () => allBoundSince(killedAt),
       90_000,
